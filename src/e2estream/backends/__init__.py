@@ -1,0 +1,31 @@
+"""TTS backends, each a :class:`~e2estream.Synthesizer`.
+
+Backends are imported lazily so that importing :mod:`e2estream.backends` costs nothing
+and a backend's optional dependency (``espeakng-loader`` for :class:`EspeakSynthesizer`)
+is only needed when that backend is used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .elevenlabs import ElevenLabsSpeech as ElevenLabsSpeech
+    from .espeak import EspeakSynthesizer as EspeakSynthesizer
+    from .openai import OpenAISpeech as OpenAISpeech
+
+__all__ = ["ElevenLabsSpeech", "EspeakSynthesizer", "OpenAISpeech"]
+
+_MODULES = {
+    "ElevenLabsSpeech": ".elevenlabs",
+    "EspeakSynthesizer": ".espeak",
+    "OpenAISpeech": ".openai",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module, __name__), name)
