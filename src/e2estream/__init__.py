@@ -15,3 +15,4 @@ from ._exceptions import TTSHTTPError as TTSHTTPError
 from ._segment import Segment as Segment
 from ._segment import SegmentKind as SegmentKind
 from ._sources import token_source as token_source
+from ._segmenter import IncrementalSegmenter as IncrementalSegmenter
