@@ -1,4 +1,15 @@
-"""e2estream: true end-to-end streaming from LLM tokens to ordered audio."""
+"""e2estream: true end-to-end streaming from LLM tokens to ordered audio.
+
+The building blocks, in the order data flows through them:
+
+* :func:`token_source` turns an LLM stream into text deltas;
+* :class:`IncrementalSegmenter` cuts the text into :class:`Segment` objects a TTS
+  speaks well, while it streams;
+* :class:`ProgressiveSynthesizer` synthesizes segments with a :class:`Synthesizer`,
+  a few at a time, and yields :class:`AudioChunk` objects strictly in order;
+* :func:`merge_events` merges async streams under structured concurrency;
+* :func:`stream_reply` wires them together into one stream of events.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +17,70 @@ from ._audio import AudioChunk as AudioChunk
 from ._audio import AudioEncoding as AudioEncoding
 from ._audio import AudioFormat as AudioFormat
 from ._audio import Synthesizer as Synthesizer
+from ._events import AudioEvent as AudioEvent
+from ._events import DoneEvent as DoneEvent
+from ._events import ErrorEvent as ErrorEvent
+from ._events import Event as Event
+from ._events import ReplyMetrics as ReplyMetrics
+from ._events import SegmentDoneEvent as SegmentDoneEvent
+from ._events import SegmentEvent as SegmentEvent
+from ._events import TokenEvent as TokenEvent
 from ._exceptions import E2EStreamError as E2EStreamError
 from ._exceptions import SourceError as SourceError
 from ._exceptions import SynthesisError as SynthesisError
 from ._exceptions import SynthesisTimeout as SynthesisTimeout
 from ._exceptions import TTSAuthenticationError as TTSAuthenticationError
 from ._exceptions import TTSHTTPError as TTSHTTPError
+from ._merge import MergedStream as MergedStream
+from ._merge import merge_events as merge_events
+from ._pipeline import ReplyStream as ReplyStream
+from ._pipeline import stream_reply as stream_reply
 from ._segment import Segment as Segment
 from ._segment import SegmentKind as SegmentKind
-from ._sources import token_source as token_source
 from ._segmenter import IncrementalSegmenter as IncrementalSegmenter
+from ._sources import token_source as token_source
+from ._synthesizer import AudioChunkStream as AudioChunkStream
+from ._synthesizer import ProgressiveSynthesizer as ProgressiveSynthesizer
+
+__all__ = [
+    "AudioChunk",
+    "AudioChunkStream",
+    "AudioEncoding",
+    "AudioEvent",
+    "AudioFormat",
+    "DoneEvent",
+    "E2EStreamError",
+    "ErrorEvent",
+    "Event",
+    "IncrementalSegmenter",
+    "MergedStream",
+    "ProgressiveSynthesizer",
+    "ReplyMetrics",
+    "ReplyStream",
+    "Segment",
+    "SegmentDoneEvent",
+    "SegmentEvent",
+    "SegmentKind",
+    "SourceError",
+    "SynthesisError",
+    "SynthesisTimeout",
+    "Synthesizer",
+    "TTSAuthenticationError",
+    "TTSHTTPError",
+    "TokenEvent",
+    "merge_events",
+    "stream_reply",
+    "token_source",
+]
+
+__version__ = "0.1.0.dev0"
+
+# Show the public path in reprs and docs (``e2estream.Segment``, not ``e2estream._segment``).
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and isinstance(_obj, type) or callable(_obj):
+        try:
+            _obj.__module__ = __name__
+        except (AttributeError, TypeError):  # pragma: no cover - aliases of typing objects
+            pass
+del _name, _obj

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import anyio
@@ -39,3 +40,34 @@ async def aclosing(obj: T) -> AsyncIterator[T]:
         yield obj
     finally:
         await aclose_quietly(obj)
+
+
+if sys.version_info >= (3, 11):
+    _BaseExceptionGroup = BaseExceptionGroup
+else:  # pragma: no cover - Python 3.10
+    from exceptiongroup import BaseExceptionGroup as _BaseExceptionGroup
+
+
+@contextmanager
+def single_exception_unwrapped() -> Iterator[None]:
+    """Re-raise an exception group holding exactly one exception as that exception.
+
+    Task groups wrap even a single error in an ``ExceptionGroup`` (on both anyio
+    backends). e2estream's context managers own task groups as an implementation detail,
+    so they unwrap here: a ``KeyError`` raised in the body of ``async with
+    stream_reply(...)`` comes out as a ``KeyError``, and a TTS or LLM error comes out as
+    itself. A group with several distinct exceptions is left intact.
+    """
+    try:
+        yield
+    except _BaseExceptionGroup as group:
+        leaves = _leaves(group)
+        if len(leaves) != 1:
+            raise
+        raise leaves[0] from None
+
+
+def _leaves(group: BaseException) -> list[BaseException]:
+    if isinstance(group, _BaseExceptionGroup):
+        return [leaf for inner in group.exceptions for leaf in _leaves(inner)]
+    return [group]
