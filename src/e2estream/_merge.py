@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
 import anyio
-from anyio.abc import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._util import aclosing, single_exception_unwrapped
@@ -121,7 +120,7 @@ async def _pump(
     source: AsyncIterable[T],
     send: MemoryObjectSendStream[T],
     merged: MergedStream[T],
-    siblings: CancelScope,
+    siblings: anyio.CancelScope,
 ) -> None:
     async with send, aclosing(source):
         try:
