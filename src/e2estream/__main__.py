@@ -1,0 +1,68 @@
+"""Command line: ``python -m e2estream demo`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+
+from ._demo import REPLIES, DemoOptions, run_demo
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m e2estream", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="stream a scripted LLM reply through the pipeline and speak it",
+        description="Stream a built-in reply (scripted LLM) through segmenter and TTS, "
+        "print tokens live with segment and audio markers, compare time to first audio "
+        "with 'LLM first, then TTS', and write the audio to a WAV file.",
+    )
+    demo.add_argument("--language", default="en", help=f"reply language ({', '.join(REPLIES)})")
+    demo.add_argument("--text", help="speak this reply instead of the built-in one")
+    demo.add_argument(
+        "--tts",
+        choices=["auto", "espeak", "fake"],
+        default="auto",
+        help="auto: eSpeak NG if installed, else a fake TTS (default: auto)",
+    )
+    demo.add_argument("--tokens-per-second", type=float, default=30.0, help="LLM speed")
+    demo.add_argument(
+        "--first-token-delay", type=float, default=0.4, help="LLM time to first token (s)"
+    )
+    demo.add_argument("--out", type=Path, default=Path("e2estream-demo.wav"), help="WAV file")
+    demo.add_argument("--no-wav", action="store_true", help="do not write a WAV file")
+    demo.add_argument("--no-color", action="store_true", help="no ANSI colors")
+    demo.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m e2estream`` and the ``e2estream`` script."""
+    args = _parser().parse_args(argv)
+    if args.tokens_per_second <= 0 or args.first_token_delay < 0:
+        print("error: --tokens-per-second must be > 0 and --first-token-delay >= 0")
+        return 2
+    options = DemoOptions(
+        language=args.language,
+        text=args.text,
+        tts=args.tts,
+        tokens_per_second=args.tokens_per_second,
+        first_token_delay=args.first_token_delay,
+        out=None if args.no_wav else args.out,
+        color=not args.no_color and sys.stdout.isatty(),
+    )
+    try:
+        anyio.run(run_demo, options, backend=args.backend)
+    except (ImportError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

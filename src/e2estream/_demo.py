@@ -1,0 +1,153 @@
+"""The demo: a scripted LLM reply streamed through the whole pipeline, spoken for real.
+
+Run it with ``python -m e2estream demo``. It prints the tokens live, with a marker where
+each segment goes to the TTS and where its first audio comes back, then compares time
+to first audio with what "LLM first, then TTS" gives for the same reply, and writes the
+audio to a WAV file.
+"""
+
+from __future__ import annotations
+
+import sys
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import anyio
+
+from ._audio import Synthesizer
+from ._events import AudioEvent, DoneEvent, ErrorEvent, SegmentEvent, TokenEvent
+from ._pipeline import stream_reply
+from ._segmenter import IncrementalSegmenter
+from .testing import FakeSynthesizer, scripted_tokens
+
+REPLIES = {
+    "en": (
+        "Sure! Dr. Smith's clinic opens at 9 a.m. on weekdays, e.g. Monday through Friday. "
+        "You can reach it by bus No. 42 from the main station; the ride takes approx. "
+        "15 minutes. If you arrive early, the café next door serves coffee for $3.50. "
+        "Bring your insurance card and a list of your current medications, i.e. "
+        "everything you take daily. Is there anything else I can help you with?"
+    ),
+    "de": (
+        "Gern! Die Praxis von Dr. Müller öffnet werktags um 9 Uhr, z. B. also auch am "
+        "Montag, dem 3. Oktober. Sie erreichen sie mit der Buslinie Nr. 42 vom "
+        "Hauptbahnhof aus; die Fahrt dauert ca. 15 Minuten. Bringen Sie bitte Ihre "
+        "Versichertenkarte mit, ggf. auch eine Liste Ihrer Medikamente. "
+        "Kann ich Ihnen sonst noch helfen?"
+    ),
+}
+
+
+@dataclass
+class DemoOptions:
+    """What the demo runs with (all have defaults that need no server and no key)."""
+
+    language: str = "en"
+    text: str | None = None
+    tts: str = "auto"  # "auto" (eSpeak if installed, else fake), "espeak" or "fake"
+    tokens_per_second: float = 30.0
+    first_token_delay: float = 0.4
+    out: Path | None = Path("e2estream-demo.wav")
+    color: bool = True
+
+
+def make_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
+    """Return the synthesizer the demo uses and a short description of it."""
+    if options.tts in ("auto", "espeak"):
+        try:
+            from .backends.espeak import EspeakSynthesizer
+
+            return EspeakSynthesizer(language=options.language), "eSpeak NG (embedded)"
+        except ImportError:
+            if options.tts == "espeak":
+                raise
+    fake = FakeSynthesizer(ttfb=0.15, realtime_factor=0.3)
+    return fake, "FakeSynthesizer (a tone; pip install 'e2estream[espeak]' for speech)"
+
+
+async def _time_to_first_byte(synthesizer: Synthesizer, text: str) -> float:
+    start = anyio.current_time()
+    iterator = synthesizer.synthesize(text)
+    try:
+        async for _ in iterator:
+            break
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    return anyio.current_time() - start
+
+
+async def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DoneEvent:
+    """Run the demo, printing to ``out``; return the reply's :class:`DoneEvent`."""
+    reply = options.text or REPLIES.get(options.language, REPLIES["en"])
+    synthesizer, description = make_synthesizer(options)
+    dim, bold, reset = ("\033[2m", "\033[1m", "\033[0m") if options.color else ("", "", "")
+    out.write(
+        f"{bold}e2estream demo{reset}: scripted LLM at {options.tokens_per_second:g} tokens/s "
+        f"(first token after {options.first_token_delay:g} s) -> {description}\n"
+        f"{dim}[S n] segment n handed to the TTS   [♪ n] its first audio arrived{reset}\n\n"
+    )
+    tokens = scripted_tokens(
+        reply,
+        tokens_per_second=options.tokens_per_second,
+        first_token_delay=options.first_token_delay,
+    )
+    audio = bytearray()
+    heard: set[int] = set()
+    llm_done = 0.0
+    start = anyio.current_time()
+    done: DoneEvent | None = None
+    async with stream_reply(
+        tokens, synthesizer, segmenter=IncrementalSegmenter(options.language)
+    ) as events:
+        async for event in events:
+            if isinstance(event, TokenEvent):
+                out.write(event.text)
+                llm_done = anyio.current_time() - start
+            elif isinstance(event, SegmentEvent):
+                out.write(f"{dim}[S {event.segment.index}]{reset}")
+            elif isinstance(event, AudioEvent):
+                audio += event.data
+                if event.segment_index not in heard:
+                    heard.add(event.segment_index)
+                    out.write(f"{bold}[♪ {event.segment_index}]{reset}")
+            elif isinstance(event, ErrorEvent):
+                out.write(f"\n[error in segment {event.segment_index}: {event.error}]\n")
+            elif isinstance(event, DoneEvent):
+                done = event
+            out.flush()
+    assert done is not None  # stream_reply always ends with a DoneEvent
+    metrics = done.metrics
+
+    # What "LLM first, then TTS" gives: the whole reply, then one TTS request for it.
+    sequential_ttfa = llm_done + await _time_to_first_byte(synthesizer, reply)
+    ttfa = metrics.time_to_first_audio
+    out.write("\n\n")
+    rows = [
+        ("time to first token", metrics.time_to_first_token),
+        ("time to first segment", metrics.time_to_first_segment),
+        ("time to first audio (e2estream)", ttfa),
+        ("time to first audio (LLM first, then TTS)", sequential_ttfa),
+        ("LLM reply complete", llm_done),
+        ("audio produced", metrics.audio_duration),
+    ]
+    for label, value in rows:
+        shown = "n/a" if value is None else f"{value:6.2f} s"
+        out.write(f"  {label:<43} {shown}\n")
+    if ttfa:
+        out.write(
+            f"\n  {bold}First audio {sequential_ttfa / ttfa:.1f}x sooner{reset} "
+            f"({sequential_ttfa - ttfa:.2f} s less waiting) across {metrics.segments} segments.\n"
+        )
+    fmt = synthesizer.audio_format
+    if options.out is not None and audio and fmt.encoding == "pcm_s16le":
+        with wave.open(str(options.out), "wb") as wav:
+            wav.setnchannels(fmt.channels)
+            wav.setsampwidth(2)
+            wav.setframerate(fmt.sample_rate)
+            wav.writeframes(bytes(audio))
+        out.write(f"  Audio written to {options.out}\n")
+    return done
