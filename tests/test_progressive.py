@@ -170,7 +170,7 @@ async def test_cancellation_from_outside_closes_everything() -> None:
 
 async def test_source_error_is_raised_after_completed_segments() -> None:
     tts = ScriptedSynthesizer()
-    source = TrackedSource(["One. ", "Two. ", "Three"], fail_at=2)
+    source = TrackedSource(["One. ", "Two. ", "Three", " four"], fail_at=3)
     finals: list[str] = []
     with pytest.raises(KeyError, match="broke"):
         async with ProgressiveSynthesizer(tts).stream(source) as chunks:

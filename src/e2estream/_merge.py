@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._util import aclosing, single_exception_unwrapped
@@ -42,7 +43,14 @@ class MergedStream(Generic[T], AsyncIterator[T]):
 
     async def __anext__(self) -> T:
         try:
-            return await self._receive.receive()
+            # Fast path without a scheduling round trip when an item is ready; still a
+            # cancellation point.
+            try:
+                item = self._receive.receive_nowait()
+            except anyio.WouldBlock:
+                return await self._receive.receive()
+            await anyio.lowlevel.checkpoint_if_cancelled()
+            return item
         except anyio.EndOfStream:
             error, self._error = self._error, None
             if error is not None:
@@ -125,7 +133,10 @@ async def _pump(
     async with send, aclosing(source):
         try:
             async for item in source:
-                await send.send(item)
+                try:
+                    send.send_nowait(item)  # the common case: room in the buffer
+                except anyio.WouldBlock:
+                    await send.send(item)
         except anyio.BrokenResourceError:
             pass  # the consumer left; stop quietly
         except Exception as exc:

@@ -70,7 +70,7 @@ def make_segmenter(segmenter: SegmenterFactory | None) -> IncrementalSegmenter:
 class _Job:
     """One segment's synthesis: its buffered audio and whether it has finished."""
 
-    __slots__ = ("_changed", "buffered", "carry", "chunks", "delivered", "done", "error", "segment")
+    __slots__ = ("_waiter", "buffered", "carry", "chunks", "delivered", "done", "error", "segment")
 
     def __init__(self, segment: Segment) -> None:
         self.segment = segment
@@ -80,14 +80,18 @@ class _Job:
         self.carry = b""  # an incomplete audio frame waiting for the rest of its bytes
         self.done = False
         self.error: BaseException | None = None
-        self._changed = anyio.Event()
+        self._waiter: anyio.Event | None = None
 
     def notify(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
+        # Events are made only when someone waits: this runs once per audio chunk.
+        if self._waiter is not None:
+            self._waiter.set()
+            self._waiter = None
 
     async def wait_changed(self) -> None:
-        await self._changed.wait()
+        if self._waiter is None:
+            self._waiter = anyio.Event()
+        await self._waiter.wait()
 
 
 class _ByteBudget:
@@ -103,7 +107,7 @@ class _ByteBudget:
         self.limit = limit
         self.head: _Job | None = None
         self.waiting_behind_head = 0
-        self._changed = anyio.Event()
+        self._waiter: anyio.Event | None = None
 
     def allows(self, job: _Job, size: int) -> bool:
         if job is self.head:
@@ -114,8 +118,9 @@ class _ByteBudget:
 
     async def add(self, job: _Job, data: bytes) -> None:
         while not self.allows(job, len(data)):
-            changed = self._changed
-            await changed.wait()
+            if self._waiter is None:
+                self._waiter = anyio.Event()
+            await self._waiter.wait()
         job.chunks.append(data)
         job.buffered += len(data)
         if job is not self.head:
@@ -135,8 +140,9 @@ class _ByteBudget:
         self._notify()
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = anyio.Event()
+        if self._waiter is not None:
+            self._waiter.set()
+            self._waiter = None
 
 
 class _StreamState:
@@ -169,7 +175,9 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         return self
 
     async def __anext__(self) -> AudioChunk:
-        await anyio.lowlevel.checkpoint()  # every __anext__ is a cancellation point
+        # Every __anext__ is a cancellation point; when audio is ready it returns without
+        # a full scheduling round trip (the producers yield on their own).
+        await anyio.lowlevel.checkpoint_if_cancelled()
         state = self._state
         while True:
             job = self._job

@@ -1,0 +1,481 @@
+"""Shared HTTP machinery of the TTS backends: one streamed request with retries and timeouts.
+
+The rules, in one place so that every HTTP backend behaves the same:
+
+- 401/403 raise :class:`~e2estream.TTSAuthenticationError` at once, with the server's
+  message; other 4xx raise :class:`~e2estream.TTSHTTPError` at once.
+- 408, 429, 5xx (but 501/505) and transport errors are retried **only while nothing has
+  been yielded yet**, with exponential backoff and jitter, honouring ``Retry-After``
+  (capped), up to ``max_retries`` times. Once audio has been yielded a failure raises
+  :class:`~e2estream.SynthesisError`: a retry would repeat audio the listener heard.
+- ``first_byte_timeout`` bounds the time from sending a request to its first body byte;
+  ``total_timeout`` bounds the time spent waiting for the server during one request. The
+  time the *consumer* spends between chunks is not counted: a segment whose audio waits
+  behind the one being played must not time out because of our own backpressure.
+- Every await that may be cancelled by a timeout is wrapped on its own, so no cancel
+  scope ever spans a ``yield`` (PEP 789), and the response is closed, shielded and
+  bounded, on every exit path: ``aclose()`` of the iterator closes the connection now.
+- Secrets (API keys) never reach an exception message, a log line or a ``repr``: server
+  messages are redacted, URLs are shown without their query.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import anyio
+import httpx
+from typing_extensions import Self
+
+from .._exceptions import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
+from .._util import CLOSE_TIMEOUT
+
+__all__ = ["BodyDecoder", "HTTPBackend", "Passthrough", "RetryPolicy", "stream_audio"]
+
+logger = logging.getLogger("e2estream")
+
+#: httpx timeouts of the client a backend creates for itself. ``read`` also bounds a
+#: stall between two chunks; TTFB and total time are bounded by the backend's own
+#: ``first_byte_timeout``/``total_timeout``, so ``read`` is generous.
+DEFAULT_HTTPX_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+#: Statuses worth another try: the server was busy or briefly broken.
+_RETRY_STATUSES = frozenset({408, 429}) | (frozenset(range(500, 600)) - {501, 505})
+
+#: How much of an error response body is read for its message.
+_MAX_ERROR_BODY = 64 * 1024
+_MAX_MESSAGE = 500
+
+
+class BodyDecoder(Protocol):
+    """Turns response body bytes into audio bytes (identity, or a WAV header stripper)."""
+
+    def feed(self, data: bytes) -> bytes:
+        """Consume body bytes; return the audio bytes in them (maybe empty)."""
+        ...
+
+    def finish(self) -> None:
+        """Signal the end of the body; raise :class:`SynthesisError` if it was invalid."""
+        ...
+
+
+class Passthrough:
+    """The identity :class:`BodyDecoder`: the body is the audio."""
+
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Timeouts and retries of one backend (validated copies of its constructor args)."""
+
+    first_byte_timeout: float | None
+    total_timeout: float | None
+    max_retries: int
+    retry_base_delay: float
+    retry_max_delay: float
+
+    def __post_init__(self) -> None:
+        for name in ("first_byte_timeout", "total_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive or None, got {value!r}")
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {self.max_retries!r}")
+        if self.retry_base_delay < 0 or self.retry_max_delay < 0:
+            raise ValueError("retry delays must not be negative")
+
+    def delay(self, retry: int, response: httpx.Response | None) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based)."""
+        hinted = retry_after(response) if response is not None else None
+        if hinted is not None:
+            # The server knows best when it will have capacity again; no jitter needed
+            # as it already spreads its clients. Capped: a real-time stream cannot wait
+            # a minute for one segment.
+            return min(hinted, self.retry_max_delay)
+        # Exponential backoff with "equal jitter": half fixed, half random, so concurrent
+        # segments that failed together do not retry in lockstep.
+        ceiling = min(self.retry_max_delay, self.retry_base_delay * 2.0**retry)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Return the wait a response asks for (``retry-after-ms`` or ``Retry-After``), or None."""
+    milliseconds = response.headers.get("retry-after-ms")
+    if milliseconds is not None:
+        try:
+            value = float(milliseconds) / 1000
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(value) and value >= 0:
+                return value
+    header = response.headers.get("retry-after")
+    if header is None:
+        return None
+    try:
+        value = float(header)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way worth retrying."""
+
+    def __init__(self, error: SynthesisError, response: httpx.Response | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.response = response
+
+
+class _Clock:
+    """Deadlines for one request; counts only time spent waiting for the server."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.started = anyio.current_time()
+        self.waited = 0.0  # seconds spent inside our awaits on the server
+        self.first_byte = False
+
+    def deadline(self) -> float:
+        now = anyio.current_time()
+        deadline = math.inf
+        if self.policy.total_timeout is not None:
+            deadline = now + max(0.0, self.policy.total_timeout - self.waited)
+        if not self.first_byte and self.policy.first_byte_timeout is not None:
+            deadline = min(deadline, self.started + self.policy.first_byte_timeout)
+        return deadline
+
+    def timeout_error(self) -> SynthesisTimeout:
+        limit = self.policy.first_byte_timeout
+        if (
+            not self.first_byte
+            and limit is not None
+            and anyio.current_time() >= self.started + limit
+        ):
+            return SynthesisTimeout(f"no audio from the TTS server within {limit} s")
+        return SynthesisTimeout(
+            f"the TTS request took longer than its total timeout of {self.policy.total_timeout} s"
+        )
+
+
+class _Redactor:
+    def __init__(self, secrets: Collection[str]) -> None:
+        # Short strings would redact half of every message; keys are long.
+        self.secrets = [secret for secret in secrets if len(secret) >= 4]
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _public_url(url: httpx.URL) -> str:
+    # Some gateways take keys in the query string; never show it.
+    return str(url.copy_with(query=None, fragment=None))
+
+
+async def stream_audio(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    policy: RetryPolicy,
+    decoder_factory: Callable[[], BodyDecoder] = Passthrough,
+    secrets: Collection[str] = (),
+) -> AsyncGenerator[bytes, None]:
+    """Send ``request`` and yield the decoded audio of its body as it arrives.
+
+    Args:
+        client: The client to send with (pooled connections).
+        request: The request; it is re-sent unchanged on a retry.
+        policy: Timeouts and retries.
+        decoder_factory: Makes a fresh body decoder for each attempt.
+        secrets: Strings that must never appear in an error message.
+
+    Yields:
+        Non-empty audio byte strings.
+
+    Raises:
+        TTSAuthenticationError: HTTP 401/403.
+        TTSHTTPError: Another error status, or a retryable one when retries ran out.
+        SynthesisTimeout: A first-byte or total timeout.
+        SynthesisError: A transport error (after audio began, or when retries ran out),
+            or a body the decoder rejects.
+
+    """
+    redact = _Redactor(secrets)
+    url = _public_url(request.url)
+    retry = 0
+    while True:
+        clock = _Clock(policy)
+        decoder = decoder_factory()
+        response: httpx.Response | None = None
+        body: AsyncIterator[bytes] | None = None
+        try:
+            try:
+                response = await _send(client, request, clock, url)
+                if not response.is_success:
+                    raise await _status_error(response, clock, redact)
+                _check_content_type(response, url)
+                body = response.aiter_bytes()
+                first = b""
+                # Read until there is audio to yield: until then a failure may be retried
+                # (a WAV header alone is no audio).
+                while not first:
+                    data = await _read(body, clock, url, retryable=True)
+                    if data is None:
+                        decoder.finish()
+                        return
+                    first = decoder.feed(data)
+            except _Retry as failure:
+                if retry >= policy.max_retries:
+                    raise failure.error from failure.error.__cause__
+                delay = policy.delay(retry, failure.response)
+                retry += 1
+                logger.info(
+                    "TTS request to %s failed (%s); retry %d of %d in %.2f s",
+                    url,
+                    failure.error,
+                    retry,
+                    policy.max_retries,
+                    delay,
+                )
+                # Close before sleeping so the connection goes back to the pool (or away).
+                await _close(body, response)
+                body = response = None
+                await anyio.sleep(delay)
+                continue
+            yield first
+            # From here on nothing is retried: the consumer has audio of this attempt.
+            while True:
+                data = await _read(body, clock, url, retryable=False)
+                if data is None:
+                    decoder.finish()
+                    return
+                audio = decoder.feed(data)
+                if audio:
+                    yield audio
+        finally:
+            await _close(body, response)
+
+
+async def _close(body: AsyncIterator[bytes] | None, response: httpx.Response | None) -> None:
+    # Shielded so that cleanup really happens when we are being cancelled; bounded so
+    # that a misbehaving peer cannot hang the caller.
+    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
+        if response is not None:
+            await response.aclose()
+        if body is not None:
+            await _finish(body)
+
+
+async def _finish(body: AsyncIterator[bytes]) -> None:
+    """Finish a body iterator of an already closed response."""
+    # httpx's body iterator is a chain of nested async generators. Closing only the
+    # outermost one would leave the inner ones suspended until the garbage collector
+    # finds them (trio warns about each). With the response closed, stepping the chain
+    # once more makes its innermost read end or fail, which unwinds every generator in
+    # it now.
+    try:
+        while True:
+            await body.__anext__()
+    except Exception:
+        pass
+    aclose = getattr(body, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def _send(
+    client: httpx.AsyncClient, request: httpx.Request, clock: _Clock, url: str
+) -> httpx.Response:
+    started = anyio.current_time()
+    with anyio.CancelScope(deadline=clock.deadline()):
+        try:
+            # Redirects are not followed: credentials must never go to another host.
+            return await client.send(request, stream=True, follow_redirects=False)
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, url, retryable=True) from exc
+        finally:
+            clock.waited += anyio.current_time() - started
+    raise clock.timeout_error()
+
+
+async def _read(
+    body: AsyncIterator[bytes], clock: _Clock, url: str, *, retryable: bool
+) -> bytes | None:
+    """Return the next non-empty piece of the body, or None at its end."""
+    started = anyio.current_time()
+    with anyio.CancelScope(deadline=clock.deadline()) as scope:
+        try:
+            while True:
+                try:
+                    data = await body.__anext__()
+                except StopAsyncIteration:
+                    return None
+                if data:
+                    clock.first_byte = True
+                    return data
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, url, retryable=retryable) from exc
+        except httpx.DecodingError as exc:
+            raise SynthesisError(f"could not decode the TTS response from {url}: {exc}") from exc
+        finally:
+            clock.waited += anyio.current_time() - started
+    assert scope.cancelled_caught
+    raise clock.timeout_error()
+
+
+def _transport_error(exc: httpx.TransportError, url: str, *, retryable: bool) -> Exception:
+    kind: type[SynthesisError] = (
+        SynthesisTimeout if isinstance(exc, httpx.TimeoutException) else SynthesisError
+    )
+    detail = str(exc) or type(exc).__name__
+    if not retryable:
+        return kind(f"the connection to the TTS server at {url} failed mid-stream: {detail}")
+    error = kind(f"could not get audio from the TTS server at {url}: {detail}")
+    # A malformed request or an unsupported URL will not get better by retrying.
+    if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol)):
+        return error
+    error.__cause__ = exc
+    return _Retry(error, None)
+
+
+def _check_content_type(response: httpx.Response, url: str) -> None:
+    # Audio never comes as JSON; a 200 with JSON is a misconfigured server or proxy
+    # reporting an error, and playing it as audio would be noise.
+    content_type = response.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        raise SynthesisError(
+            f"the TTS server at {url} answered with JSON instead of audio "
+            f"(HTTP {response.status_code})"
+        )
+
+
+async def _status_error(response: httpx.Response, clock: _Clock, redact: _Redactor) -> Exception:
+    message = redact(await _error_message(response, clock))
+    status = response.status_code
+    if status in (401, 403):
+        return TTSAuthenticationError(status, message)
+    error = TTSHTTPError(status, message)
+    if status in _RETRY_STATUSES:
+        return _Retry(error, response)
+    return error
+
+
+async def _error_message(response: httpx.Response, clock: _Clock) -> str:
+    content = bytearray()
+    # The message is a courtesy: a server that never finishes its error body must not
+    # hang the request, so reading it is bounded by the request's deadline and size.
+    body = response.aiter_bytes()
+    with anyio.move_on_after(max(0.0, min(clock.deadline() - anyio.current_time(), 5.0))):
+        try:
+            async for data in body:
+                content += data
+                if len(content) >= _MAX_ERROR_BODY:
+                    break
+        except httpx.HTTPError:
+            pass
+    await _close(body, response)
+    return _message_from_body(bytes(content), response.reason_phrase)
+
+
+def _message_from_body(content: bytes, fallback: str) -> str:
+    text = content.decode("utf-8", "replace").strip()
+    try:
+        parsed: Any = json.loads(text)
+    except ValueError:
+        message = text
+    else:
+        message = _message_from_json(parsed) or text
+    message = " ".join(message.split())  # one line, for logs
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 3] + "..."
+    return message or fallback or "no message"
+
+
+def _message_from_json(obj: Any) -> str | None:
+    # OpenAI: {"error": {"message": ...}}; ElevenLabs: {"detail": {"message": ...}} or
+    # {"detail": "..."}; FastAPI validation: {"detail": [{"msg": ...}, ...]}.
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, Mapping):
+        for key in ("error", "detail", "message", "msg"):
+            if key in obj:
+                found = _message_from_json(obj[key])
+                if found:
+                    return found
+        return None
+    if isinstance(obj, list):
+        parts = [part for item in obj if (part := _message_from_json(item))]
+        return "; ".join(parts) or None
+    return None
+
+
+class HTTPBackend:
+    """Base of the HTTP backends: owns (or borrows) an ``httpx.AsyncClient``.
+
+    A client passed in is borrowed: it is used for every request (connection pooling)
+    and never closed by the backend. Without one the backend creates its own on first
+    use and closes it in :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient | None,
+        first_byte_timeout: float | None,
+        total_timeout: float | None,
+        max_retries: int,
+        retry_base_delay: float,
+        retry_max_delay: float,
+    ) -> None:
+        self._policy = RetryPolicy(
+            first_byte_timeout, total_timeout, max_retries, retry_base_delay, retry_max_delay
+        )
+        self._client = client
+        self._owns_client = client is None
+        self._closed = False
+
+    def _http_client(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise RuntimeError(f"this {type(self).__name__} has been closed")
+        if self._client is None:
+            # Created lazily, inside the event loop that will use it.
+            self._client = httpx.AsyncClient(timeout=DEFAULT_HTTPX_TIMEOUT)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if the backend created it; a borrowed one stays open.
+
+        Afterwards :meth:`synthesize` raises ``RuntimeError``. Closing twice is harmless.
+        """
+        self._closed = True
+        client, self._client = self._client, None
+        if client is not None and self._owns_client:
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

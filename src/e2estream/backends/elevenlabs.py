@@ -1,0 +1,203 @@
+"""``ElevenLabsSpeech``: ElevenLabs' HTTP streaming text-to-speech endpoint.
+
+See ``docs/backends/elevenlabs.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from .._audio import AudioEncoding, AudioFormat
+from ._http import HTTPBackend, stream_audio
+
+__all__ = ["ElevenLabsSpeech"]
+
+ELEVENLABS_BASE_URL = "https://api.elevenlabs.io"
+
+_OUTPUT_FORMAT = re.compile(r"(pcm|ulaw|alaw|mp3|opus)_(\d+)(?:_\d+)?")
+_ENCODINGS: dict[str, AudioEncoding] = {
+    "pcm": "pcm_s16le",
+    "ulaw": "mulaw",
+    "alaw": "alaw",
+    "mp3": "mp3",
+    "opus": "opus",
+}
+
+
+def _audio_format(output_format: str) -> AudioFormat:
+    match = _OUTPUT_FORMAT.fullmatch(output_format)
+    if match is None:
+        raise ValueError(
+            f"unsupported output_format {output_format!r}; expected codec_rate[_bitrate] "
+            "with codec pcm, ulaw, alaw, mp3 or opus (for example 'pcm_24000')"
+        )
+    return AudioFormat(_ENCODINGS[match[1]], int(match[2]), 1)
+
+
+class ElevenLabsSpeech(HTTPBackend):
+    """Text-to-speech through ElevenLabs' streaming endpoint.
+
+    Each :meth:`synthesize` call is one ``POST {base_url}/v1/text-to-speech/{voice_id}
+    /stream``; the audio is yielded as the response body arrives. The text of the
+    previous segment is sent as ``previous_text``, so consecutive segments keep their
+    prosody: :class:`~e2estream.ProgressiveSynthesizer` passes it because this class
+    sets :attr:`accepts_previous_text`.
+
+    Example::
+
+        async with ElevenLabsSpeech("JBFqnCBsd6RMkjVDRZzb") as tts:  # ELEVENLABS_API_KEY
+            async for pcm in tts.synthesize("Hello there."):
+                play(pcm)  # 24 kHz 16-bit mono
+
+    Args:
+        voice_id: The voice to speak with.
+        api_key: Sent as the ``xi-api-key`` header. When None, the
+            ``ELEVENLABS_API_KEY`` environment variable is used, but only if
+            ``base_url`` is an ``elevenlabs.io`` host, so the key never goes elsewhere
+            by accident.
+        model_id: The model, ``"eleven_flash_v2_5"`` (lowest latency) by default.
+        output_format: ``codec_rate[_bitrate]``: ``"pcm_24000"`` (default; 16-bit
+            little-endian mono), ``"pcm_16000"``, ``"pcm_44100"``, ``"ulaw_8000"``,
+            ``"alaw_8000"``, ``"mp3_44100_128"``, ``"opus_48000_64"``, ...
+        voice_settings: The API's ``voice_settings`` object (``stability``,
+            ``similarity_boost``, ``style``, ``use_speaker_boost``, ``speed``).
+        language_code: ISO 639-1 code to enforce a language (models that support it).
+        base_url: The API root, without ``/v1``.
+        extra_body: More JSON fields (``seed``, ``apply_text_normalization``, ...).
+        client: An ``httpx.AsyncClient`` to use; it is borrowed, never closed. Without
+            one the backend creates its own and closes it in :meth:`aclose`.
+        first_byte_timeout: Seconds from sending a request to the first byte of its
+            body; None for no limit. Raises :class:`~e2estream.SynthesisTimeout`.
+        total_timeout: Seconds one request may spend waiting for the server, not
+            counting the time the consumer takes between chunks; None for no limit.
+        max_retries: How often a request that failed before any audio was yielded (HTTP
+            408, 429, 5xx, connection errors) is retried.
+        retry_base_delay: First backoff delay in seconds; it doubles on each retry.
+        retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
+
+    Raises:
+        ValueError: For an unsupported ``output_format`` or an invalid option.
+
+    """
+
+    #: Tells :class:`~e2estream.ProgressiveSynthesizer` to pass ``previous_text``.
+    accepts_previous_text: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        voice_id: str,
+        *,
+        api_key: str | None = None,
+        model_id: str = "eleven_flash_v2_5",
+        output_format: str = "pcm_24000",
+        voice_settings: Mapping[str, Any] | None = None,
+        language_code: str | None = None,
+        base_url: str = ELEVENLABS_BASE_URL,
+        extra_body: Mapping[str, Any] | None = None,
+        client: httpx.AsyncClient | None = None,
+        first_byte_timeout: float | None = 15.0,
+        total_timeout: float | None = 120.0,
+        max_retries: int = 2,
+        retry_base_delay: float = 0.25,
+        retry_max_delay: float = 8.0,
+    ) -> None:
+        super().__init__(
+            client=client,
+            first_byte_timeout=first_byte_timeout,
+            total_timeout=total_timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+        )
+        if not voice_id:
+            raise ValueError("voice_id must not be empty")
+        #: The encoding of the bytes :meth:`synthesize` yields.
+        self.audio_format = _audio_format(output_format)
+        url = httpx.URL(
+            f"{base_url.rstrip('/')}/v1/text-to-speech/{quote(voice_id, safe='')}/stream"
+        )
+        if url.scheme not in ("http", "https"):
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        host = url.host
+        if api_key is None and (host == "elevenlabs.io" or host.endswith(".elevenlabs.io")):
+            api_key = os.environ.get("ELEVENLABS_API_KEY")
+        self.voice_id = voice_id
+        self.model_id = model_id
+        self.output_format = output_format
+        self.voice_settings: dict[str, Any] | None = (
+            dict(voice_settings) if voice_settings is not None else None
+        )
+        self.language_code = language_code
+        self.base_url = base_url
+        self.extra_body: dict[str, Any] = dict(extra_body or {})
+        self._url = url.copy_merge_params({"output_format": output_format})
+        self._api_key = api_key or None
+
+    def __repr__(self) -> str:
+        key = "'***'" if self._api_key else "None"
+        return (
+            f"{type(self).__name__}({self.voice_id!r}, api_key={key}, "
+            f"model_id={self.model_id!r}, output_format={self.output_format!r}, "
+            f"base_url={self.base_url!r})"
+        )
+
+    def _request(
+        self, client: httpx.AsyncClient, text: str, previous_text: str | None
+    ) -> httpx.Request:
+        payload: dict[str, Any] = {"text": text, "model_id": self.model_id}
+        if self.voice_settings is not None:
+            payload["voice_settings"] = self.voice_settings
+        if self.language_code is not None:
+            payload["language_code"] = self.language_code
+        if previous_text:
+            payload["previous_text"] = previous_text
+        payload.update(self.extra_body)
+        headers = {"xi-api-key": self._api_key} if self._api_key else {}
+        return client.build_request("POST", self._url, json=payload, headers=headers)
+
+    async def synthesize(
+        self, text: str, *, previous_text: str | None = None
+    ) -> AsyncGenerator[bytes, None]:
+        """Yield the audio for ``text`` as the server streams it.
+
+        Blank text yields nothing and sends no request.
+
+        Args:
+            text: What to say.
+            previous_text: The text spoken just before (the previous segment), sent as
+                context so the intonation continues across segments; not spoken.
+
+        Yields:
+            Audio bytes in :attr:`audio_format`.
+
+        Raises:
+            TTSAuthenticationError: The server rejected the API key (HTTP 401/403;
+                ElevenLabs also answers 401 when the quota is used up).
+            TTSHTTPError: Another HTTP error, or a retryable one after the last retry.
+            SynthesisTimeout: The first-byte or total timeout was exceeded.
+            SynthesisError: A connection error (after audio began, or after the last
+                retry).
+            RuntimeError: The backend has been closed.
+
+        """
+        if not text.strip():
+            return
+        client = self._http_client()
+        audio = stream_audio(
+            client,
+            self._request(client, text, previous_text),
+            policy=self._policy,
+            secrets=[self._api_key] if self._api_key else [],
+        )
+        try:
+            async for data in audio:
+                yield data
+        finally:
+            # Close the inner generator now (and with it the response), not at GC.
+            await audio.aclose()

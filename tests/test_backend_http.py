@@ -1,0 +1,535 @@
+"""The shared HTTP machinery of the TTS backends, against a real server on 127.0.0.1.
+
+A scripted starlette app on uvicorn (one per module, in a thread) answers each request
+with the next step of the test's script; it records every request, and whether its
+streamed body finished or was cut off by the client. The backends drive it with real
+httpx connections, on asyncio and trio. Also here: the pure helpers of ``_http``.
+
+``Peer`` and its steps are imported by the OpenAI and ElevenLabs backend tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from e2estream import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
+from e2estream.backends import OpenAISpeech
+from e2estream.backends._http import RetryPolicy, _message_from_body, retry_after
+from live_server import live_server
+
+pytestmark = pytest.mark.anyio
+
+Step = Callable[[Request, "Peer"], Awaitable[Response]]
+
+#: Upper bound for anything the server waits on, so a failing test cannot hang it.
+SERVER_WAIT = 10.0
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str  # raw, still percent-encoded
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Peer:
+    """The scripted server's state, shared between the test and the server thread."""
+
+    url: str = ""
+    script: list[Step] = field(default_factory=list)
+    requests: list[Recorded] = field(default_factory=list)
+    #: Set by the test to let a waiting step go on.
+    gate: threading.Event = field(default_factory=threading.Event)
+    #: Set by a streamed body when it ends, either way.
+    finished: threading.Event = field(default_factory=threading.Event)
+    #: True if the last streamed body ran to its end (False: the client went away).
+    completed: bool | None = None
+
+    def reset(self) -> None:
+        self.gate.set()  # release whatever the previous test left waiting
+        self.script = []
+        self.requests = []
+        self.gate = threading.Event()
+        self.finished = threading.Event()
+        self.completed = None
+
+    async def handle(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = raw
+        self.requests.append(
+            Recorded(
+                request.method,
+                request.scope["raw_path"].decode(),
+                dict(request.query_params),
+                dict(request.headers),
+                body,
+            )
+        )
+        step = self.script[min(len(self.requests), len(self.script)) - 1]
+        return await step(request, self)
+
+    async def wait_gate(self) -> None:
+        # Polling keeps the wait cancellable, so a client disconnect ends it.
+        with anyio.fail_after(SERVER_WAIT):
+            while not self.gate.is_set():  # noqa: ASYNC110 - a threading.Event, set by the test
+                await anyio.sleep(0.005)
+
+    async def first_finished(self) -> bool:
+        """Wait (in a thread) until a streamed body ended; return whether it completed."""
+        ended = await anyio.to_thread.run_sync(self.finished.wait, SERVER_WAIT)
+        assert ended, "the server's body never ended"
+        assert self.completed is not None
+        return self.completed
+
+
+def stream(
+    chunks: list[bytes],
+    *,
+    gate_after: int | None = None,
+    fail_after: int | None = None,
+    forever: bool = False,
+    delay: float = 0.002,
+    media_type: str = "audio/pcm",
+) -> Step:
+    """A step that streams ``chunks``, pausing between them.
+
+    Args:
+        gate_after: Wait for the test's gate after this many chunks.
+        fail_after: Drop the connection (an exception in the app) after this many.
+        forever: Keep sending the last chunk until the client goes away.
+    """
+
+    async def step(request: Request, peer: Peer) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            peer.completed = False
+            try:
+                for index, chunk in enumerate(chunks):
+                    if index == gate_after:
+                        await peer.wait_gate()
+                    if index == fail_after:
+                        raise RuntimeError("the test server drops the connection")
+                    yield chunk
+                    await anyio.sleep(delay)
+                if fail_after == len(chunks):
+                    raise RuntimeError("the test server drops the connection")
+                with anyio.fail_after(SERVER_WAIT):
+                    while forever:
+                        yield chunks[-1]
+                        await anyio.sleep(delay)
+                peer.completed = True
+            finally:
+                peer.finished.set()
+
+        return StreamingResponse(body(), media_type=media_type)
+
+    return step
+
+
+def by_text(default: Step, **steps: Step) -> Step:
+    """A step that picks another by the request's text (requests may come concurrently)."""
+
+    async def step(request: Request, peer: Peer) -> Response:
+        body = await request.json()
+        text = body.get("text") or body.get("input")
+        return await steps.get(text, default)(request, peer)
+
+    return step
+
+
+def status(code: int, payload: Any = None, headers: dict[str, str] | None = None) -> Step:
+    async def step(request: Request, peer: Peer) -> Response:
+        return JSONResponse(payload or {"error": {"message": f"status {code}"}}, code, headers)
+
+    return step
+
+
+def stall_headers() -> Step:
+    async def step(request: Request, peer: Peer) -> Response:
+        await peer.wait_gate()
+        return Response(b"late", media_type="audio/pcm")
+
+    return step
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Peer]:
+    peer = Peer()
+    app = Starlette(routes=[Route("/{path:path}", peer.handle, methods=["POST"])])
+    with live_server(app) as url:
+        peer.url = url
+        yield peer
+        peer.gate.set()
+
+
+@pytest.fixture
+def peer(server: Peer) -> Iterator[Peer]:
+    server.reset()
+    yield server
+    server.gate.set()
+
+
+def make_tts(peer: Peer, **kwargs: Any) -> OpenAISpeech:
+    options: dict[str, Any] = {"retry_base_delay": 0.001, "max_retries": 3}
+    options.update(kwargs)
+    return OpenAISpeech(base_url=peer.url + "/v1", **options)
+
+
+async def collect(audio: AsyncIterator[bytes], into: list[bytes] | None = None) -> list[bytes]:
+    """Return the chunks; also append each to ``into`` as it comes (kept on an error)."""
+    received = [] if into is None else into
+    async for chunk in audio:
+        received.append(chunk)
+    return received
+
+
+PCM = [bytes([n]) * 480 for n in range(1, 6)]
+
+
+# --- streaming -----------------------------------------------------------------------
+
+
+async def test_first_audio_arrives_before_the_server_finished(peer: Peer) -> None:
+    peer.script = [stream(PCM, gate_after=1)]
+    async with make_tts(peer) as tts:
+        audio = tts.synthesize("Hello.")
+        first = await audio.__anext__()
+        # The server is still waiting for us: the audio was streamed, not buffered.
+        assert not peer.finished.is_set()
+        peer.gate.set()
+        rest = await collect(audio)
+    assert first + b"".join(rest) == b"".join(PCM)
+    assert await peer.first_finished()
+
+
+async def test_borrowed_client_is_reused_for_concurrent_requests(peer: Peer) -> None:
+    peer.script = [stream(PCM)]
+    results: dict[str, bytes] = {}
+    async with httpx.AsyncClient() as client:
+        tts = make_tts(peer, client=client)
+
+        async def run(text: str) -> None:
+            results[text] = b"".join(await collect(tts.synthesize(text)))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run, "one")
+            tg.start_soon(run, "two")
+        await tts.aclose()
+        assert not client.is_closed  # borrowed, not ours to close
+    assert results == {"one": b"".join(PCM), "two": b"".join(PCM)}
+    assert sorted(r.body["input"] for r in peer.requests) == ["one", "two"]
+
+
+async def test_own_client_is_closed_by_aclose(peer: Peer) -> None:
+    peer.script = [stream(PCM)]
+    tts = make_tts(peer)
+    assert b"".join(await collect(tts.synthesize("a"))) == b"".join(PCM)
+    client = tts._client
+    assert client is not None
+    await tts.aclose()
+    assert client.is_closed
+    await tts.aclose()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        await collect(tts.synthesize("again"))
+
+
+async def test_blank_text_sends_no_request(peer: Peer) -> None:
+    async with make_tts(peer) as tts:
+        assert await collect(tts.synthesize(" \n")) == []
+    assert peer.requests == []
+
+
+async def test_empty_body_is_no_audio(peer: Peer) -> None:
+    peer.script = [stream([])]
+    async with make_tts(peer) as tts:
+        assert await collect(tts.synthesize("Hi.")) == []
+    assert len(peer.requests) == 1
+
+
+# --- errors that are not retried -----------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [401, 403])
+async def test_authentication_error_fails_at_once(peer: Peer, code: int) -> None:
+    peer.script = [status(code, {"error": {"message": "Incorrect API key provided"}})]
+    async with make_tts(peer, api_key="sk-test") as tts:
+        with pytest.raises(TTSAuthenticationError) as info:
+            await collect(tts.synthesize("Hi."))
+    assert info.value.status_code == code
+    assert info.value.message == "Incorrect API key provided"
+    assert len(peer.requests) == 1
+
+
+async def test_client_error_is_not_retried(peer: Peer) -> None:
+    peer.script = [status(400, {"detail": [{"msg": "voice unknown"}, {"msg": "bad speed"}]})]
+    async with make_tts(peer) as tts:
+        with pytest.raises(TTSHTTPError) as info:
+            await collect(tts.synthesize("Hi."))
+    assert type(info.value) is TTSHTTPError
+    assert info.value.status_code == 400
+    assert info.value.message == "voice unknown; bad speed"
+    assert len(peer.requests) == 1
+
+
+async def test_json_instead_of_audio_is_an_error(peer: Peer) -> None:
+    peer.script = [status(200, {"error": "oops"})]
+    async with make_tts(peer) as tts:
+        with pytest.raises(SynthesisError, match="JSON instead of audio"):
+            await collect(tts.synthesize("Hi."))
+    assert len(peer.requests) == 1
+
+
+# --- retries before the first audio byte ---------------------------------------------
+
+
+async def test_429_with_retry_after_is_retried(
+    peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="e2estream")
+    peer.script = [status(429, headers={"Retry-After": "0.01"}), stream(PCM)]
+    async with make_tts(peer, retry_base_delay=5.0) as tts:
+        audio = b"".join(await collect(tts.synthesize("Hi.")))
+    assert audio == b"".join(PCM)
+    assert len(peer.requests) == 2
+    # The wait came from Retry-After, not from the (here huge) backoff.
+    [record] = [r for r in caplog.records if "retry" in r.getMessage()]
+    assert isinstance(record.args, tuple)
+    assert record.args[-1] == pytest.approx(0.01)
+
+
+async def test_503_is_retried_until_success(peer: Peer) -> None:
+    peer.script = [status(503), status(502), stream(PCM)]
+    async with make_tts(peer) as tts:
+        audio = b"".join(await collect(tts.synthesize("Hi.")))
+    assert audio == b"".join(PCM)
+    assert len(peer.requests) == 3
+    assert peer.requests[0].body == peer.requests[2].body
+
+
+async def test_retries_exhausted(peer: Peer) -> None:
+    peer.script = [status(503, {"error": {"message": "overloaded"}})]
+    async with make_tts(peer, max_retries=2) as tts:
+        with pytest.raises(TTSHTTPError) as info:
+            await collect(tts.synthesize("Hi."))
+    assert info.value.status_code == 503
+    assert info.value.message == "overloaded"
+    assert len(peer.requests) == 3
+
+
+async def test_no_retries_when_max_retries_is_zero(peer: Peer) -> None:
+    peer.script = [status(500)]
+    async with make_tts(peer, max_retries=0) as tts:
+        with pytest.raises(TTSHTTPError):
+            await collect(tts.synthesize("Hi."))
+    assert len(peer.requests) == 1
+
+
+async def test_connection_dropped_before_audio_is_retried(peer: Peer) -> None:
+    peer.script = [stream(PCM, fail_after=0), stream(PCM)]
+    async with make_tts(peer) as tts:
+        audio = b"".join(await collect(tts.synthesize("Hi.")))
+    assert audio == b"".join(PCM)
+    assert len(peer.requests) == 2
+
+
+async def test_connection_refused_is_retried_then_fails() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    tts = OpenAISpeech(base_url=f"http://127.0.0.1:{port}/v1", retry_base_delay=0.001)
+    async with tts:
+        with pytest.raises(SynthesisError, match="could not get audio") as info:
+            await collect(tts.synthesize("Hi."))
+    assert not isinstance(info.value, TTSHTTPError)
+    assert isinstance(info.value.__cause__, httpx.ConnectError)
+
+
+# --- failures after audio began -------------------------------------------------------
+
+
+async def test_failure_after_first_byte_is_not_retried(peer: Peer) -> None:
+    peer.script = [stream(PCM, fail_after=2), stream([b"never"])]
+    received: list[bytes] = []
+    async with make_tts(peer) as tts:
+        with pytest.raises(SynthesisError, match="mid-stream"):
+            await collect(tts.synthesize("Hi."), received)
+    # Exactly the audio the server sent, once: no retry duplicated any of it.
+    assert b"".join(received) == b"".join(PCM[:2])
+    assert len(peer.requests) == 1
+
+
+# --- timeouts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["headers", "body"])
+async def test_first_byte_timeout(peer: Peer, where: str) -> None:
+    peer.script = [stall_headers() if where == "headers" else stream(PCM, gate_after=0)]
+    async with make_tts(peer, first_byte_timeout=0.2) as tts:
+        with pytest.raises(SynthesisTimeout, match="no audio"):
+            await collect(tts.synthesize("Hi."))
+    assert len(peer.requests) == 1  # a timeout is the latency budget: not retried
+
+
+async def test_total_timeout_after_audio_began(peer: Peer) -> None:
+    peer.script = [stream(PCM, gate_after=1)]
+    received: list[bytes] = []
+    async with make_tts(peer, first_byte_timeout=None, total_timeout=0.6) as tts:
+        with pytest.raises(SynthesisTimeout, match="total timeout"):
+            await collect(tts.synthesize("Hi."), received)
+    assert b"".join(received) == PCM[0]
+    assert not await peer.first_finished()  # and the response was closed
+
+
+async def test_total_timeout_ignores_the_consumers_own_time(peer: Peer) -> None:
+    peer.script = [stream(PCM[:3], delay=0)]
+    received: list[bytes] = []
+    async with make_tts(peer, total_timeout=0.5) as tts:
+        async for chunk in tts.synthesize("Hi."):
+            received.append(chunk)
+            # A slow consumer (backpressure), not a slow server: 3 x 0.25 s > 0.5 s.
+            await anyio.sleep(0.25)
+    assert b"".join(received) == b"".join(PCM[:3])
+
+
+# --- closing early --------------------------------------------------------------------
+
+
+async def test_aclose_closes_the_response(peer: Peer) -> None:
+    peer.script = [stream(PCM, forever=True)]
+    async with make_tts(peer) as tts:
+        audio = tts.synthesize("Hi.")
+        await audio.__anext__()
+        await audio.aclose()
+        # The server saw the client go away, long before its own 10 s bound.
+        assert not await peer.first_finished()
+
+
+async def test_cancellation_closes_the_response(peer: Peer) -> None:
+    peer.script = [stream(PCM, forever=True)]
+    async with make_tts(peer) as tts:
+        with anyio.CancelScope() as scope:
+            async for _ in tts.synthesize("Hi."):
+                scope.cancel()
+        assert scope.cancelled_caught
+        assert not await peer.first_finished()
+
+
+# --- secrets --------------------------------------------------------------------------
+
+SECRET = "sk-very-secret-key-0123456789"
+
+
+def _texts(exc: BaseException | None) -> str:
+    parts = []
+    while exc is not None:
+        parts += [str(exc), repr(exc)]
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("code", [401, 503])
+async def test_api_key_never_appears_in_errors_reprs_or_logs(
+    peer: Peer, caplog: pytest.LogCaptureFixture, code: int
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # A careless server that echoes the key it was sent.
+    peer.script = [status(code, {"error": {"message": f"Incorrect API key provided: {SECRET}"}})]
+    tts = make_tts(peer, api_key=SECRET, max_retries=1)
+    assert SECRET not in repr(tts)
+    assert SECRET not in str(tts)
+    async with tts:
+        with pytest.raises(TTSHTTPError) as info:
+            await collect(tts.synthesize("Hi."))
+    assert peer.requests[0].headers["authorization"] == f"Bearer {SECRET}"
+    assert "Incorrect API key provided: ***" in str(info.value)
+    assert SECRET not in _texts(info.value)
+    assert SECRET not in caplog.text
+    assert all(SECRET not in str(record.args) for record in caplog.records)
+
+
+async def test_api_key_not_in_mid_stream_error(peer: Peer) -> None:
+    peer.script = [stream(PCM, fail_after=1)]
+    async with make_tts(peer, api_key=SECRET) as tts:
+        with pytest.raises(SynthesisError) as info:
+            await collect(tts.synthesize("Hi."))
+    assert SECRET not in _texts(info.value)
+
+
+# --- pure helpers ----------------------------------------------------------------------
+
+
+def _response(**headers: str) -> httpx.Response:
+    return httpx.Response(429, headers=headers)
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after(_response()) is None
+    assert retry_after(_response(**{"retry-after": "3"})) == 3.0
+    assert retry_after(_response(**{"retry-after": "0.5"})) == 0.5
+    assert retry_after(_response(**{"retry-after": "-1"})) is None
+    assert retry_after(_response(**{"retry-after": "soon"})) is None
+    assert retry_after(_response(**{"retry-after-ms": "250", "retry-after": "9"})) == 0.25
+    past = formatdate(0, usegmt=True)
+    assert retry_after(_response(**{"retry-after": past})) == 0.0
+    future = retry_after(_response(**{"retry-after": formatdate(2**32, usegmt=True)}))
+    assert future is not None
+    assert future > 1e6
+
+
+def test_backoff_is_capped_jittered_and_honours_retry_after() -> None:
+    policy = RetryPolicy(None, None, 5, retry_base_delay=1.0, retry_max_delay=5.0)
+    for retry, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 5.0), (10, 5.0)]:
+        delays = {policy.delay(retry, None) for _ in range(50)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(delays) > 1  # jittered
+    assert policy.delay(0, _response(**{"retry-after": "2"})) == 2.0
+    assert policy.delay(0, _response(**{"retry-after": "60"})) == 5.0  # capped
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"first_byte_timeout": 0}, "first_byte_timeout"),
+        ({"total_timeout": -1}, "total_timeout"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"retry_base_delay": -1}, "delays"),
+    ],
+)
+def test_invalid_policy(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        OpenAISpeech(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"error": {"message": "bad key", "type": "invalid_request_error"}}', "bad key"),
+        (b'{"detail": {"status": "quota_exceeded", "message": "quota"}}', "quota"),
+        (b'{"detail": "Not found"}', "Not found"),
+        (b"<html>\n  Bad   Gateway\n</html>", "<html> Bad Gateway </html>"),
+        (b"", "Service Unavailable"),
+        (b"x" * 2000, "x" * 497 + "..."),
+    ],
+)
+def test_error_message_extraction(body: bytes, message: str) -> None:
+    assert _message_from_body(body, "Service Unavailable") == message
