@@ -31,6 +31,7 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from pathlib import Path
 
@@ -38,21 +39,20 @@ import anyio
 import trio.testing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_line, markdown_table, write_section  # noqa: E402
-
-from e2estream import (  # noqa: E402
+from _report import machine_line, markdown_table, write_section
+from e2estream import (
     AudioEvent,
     IncrementalSegmenter,
     SegmentEvent,
     TokenEvent,
     stream_reply,
 )
-from e2estream.testing import FakeSynthesizer, scripted_tokens, split_like_llm  # noqa: E402
+from e2estream.testing import FakeSynthesizer, scripted_tokens, split_like_llm
 
 SENTENCES = [
     "Sure, here is how the setup works.",
     "First, open the settings page and choose the network tab.",
-    "Dr. Smith recommends checking the cable, e.g. the one behind the router, before anything else.",
+    "Dr. Smith recommends checking the cable, e.g. the one behind the router, first.",
     "If the light is green, the connection is fine.",
     "Otherwise restart the device and wait about 30 seconds, then try again.",
     "The new firmware, version 2.4, fixes most of the known problems with older models.",
@@ -84,7 +84,10 @@ class Config:
 
     @property
     def label(self) -> str:
-        return f"{self.tokens} tok, {self.llm_tps:g} tok/s, ttfb {self.ttfb * 1000:g} ms, rtf {self.rtf:g}"
+        return (
+            f"{self.tokens} tok, {self.llm_tps:g} tok/s, "
+            f"ttfb {self.ttfb * 1000:g} ms, rtf {self.rtf:g}"
+        )
 
 
 @dataclass
@@ -209,9 +212,9 @@ def part1(configs: list[Config]) -> tuple[str, list[float]]:
     ok_stall = True
     for config in configs:
         reply = make_reply(config.tokens)
-        seq: Run = simulate(lambda: run_sequential(reply, config))  # type: ignore[assignment]
-        naive: Run = simulate(lambda: run_naive(reply, config))  # type: ignore[assignment]
-        streamed, lower, lookahead = simulate(lambda: run_stream_reply(reply, config))  # type: ignore[misc]
+        seq: Run = simulate(partial(run_sequential, reply, config))  # type: ignore[assignment]
+        naive: Run = simulate(partial(run_naive, reply, config))  # type: ignore[assignment]
+        streamed, lower, lookahead = simulate(partial(run_stream_reply, reply, config))  # type: ignore[misc]
         distance = streamed.ttfa - lower
         distances.append(distance - lookahead)
         # Zero stall is expected when the TTS is faster than real time and the LLM writes

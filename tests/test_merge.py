@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from e2estream import merge_events
+from e2estream import MergedStream, merge_events
 from helpers import TrackedSource
 
 pytestmark = pytest.mark.anyio
@@ -34,7 +34,9 @@ async def test_every_item_once_in_source_order(
     sources = [numbered(chr(65 + n), count, pauses[n:] or pauses) for n, count in enumerate(counts)]
     async with merge_events(*sources, max_buffer=max_buffer) as merged:
         items = [item async for item in merged]
-    assert sorted(items) == sorted(f"{chr(65 + n)}{i}" for n, c in enumerate(counts) for i in range(c))
+    assert sorted(items) == sorted(
+        f"{chr(65 + n)}{i}" for n, c in enumerate(counts) for i in range(c)
+    )
     for n in range(len(counts)):
         mine = [int(item[1:]) for item in items if item[0] == chr(65 + n)]
         assert mine == sorted(mine)
@@ -80,8 +82,10 @@ async def test_exception_in_body_is_not_wrapped_in_a_group() -> None:
 
 
 async def test_no_sources_ends_at_once() -> None:
+    merged: MergedStream[str]
     async with merge_events() as merged:
-        assert [item async for item in merged] == []
+        items: list[str] = [item async for item in merged]
+    assert items == []
 
 
 async def test_bad_arguments() -> None:

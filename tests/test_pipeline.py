@@ -49,7 +49,9 @@ def check_reply(events: list[Event], reply: str) -> None:
     """Invariant 1: nothing lost, nothing duplicated, everything in order."""
     tokens = [e for e in events if isinstance(e, TokenEvent)]
     assert "".join(t.text for t in tokens) == reply
-    assert [t.offset for t in tokens] == [sum(len(t.text) for t in tokens[:i]) for i in range(len(tokens))]
+    assert [t.offset for t in tokens] == [
+        sum(len(t.text) for t in tokens[:i]) for i in range(len(tokens))
+    ]
 
     segments = [e.segment for e in events if isinstance(e, SegmentEvent)]
     assert [s.index for s in segments] == list(range(len(segments)))
@@ -66,13 +68,25 @@ def check_reply(events: list[Event], reply: str) -> None:
     audio_order = [e.segment_index for e in events if isinstance(e, AudioEvent)]
     assert audio_order == sorted(audio_order)
     for segment in segments:
-        seg_event = next(i for i, e in enumerate(events) if isinstance(e, SegmentEvent) and e.segment is segment)
-        done_events = [i for i, e in enumerate(events) if isinstance(e, SegmentDoneEvent) and e.segment_index == segment.index]
+        seg_event = next(
+            i for i, e in enumerate(events) if isinstance(e, SegmentEvent) and e.segment is segment
+        )
+        done_events = [
+            i
+            for i, e in enumerate(events)
+            if isinstance(e, SegmentDoneEvent) and e.segment_index == segment.index
+        ]
         assert len(done_events) == 1
-        audio = [(i, e) for i, e in enumerate(events) if isinstance(e, AudioEvent) and e.segment_index == segment.index]
+        audio = [
+            (i, e)
+            for i, e in enumerate(events)
+            if isinstance(e, AudioEvent) and e.segment_index == segment.index
+        ]
         assert all(seg_event < i < done_events[0] for i, _ in audio)
         spoken = segment.speech_text
-        assert b"".join(e.data for _, e in audio) == (expected_audio(spoken) if spoken.strip() else b"")
+        assert b"".join(e.data for _, e in audio) == (
+            expected_audio(spoken) if spoken.strip() else b""
+        )
 
     done = events[-1]
     assert isinstance(done, DoneEvent) and done.text == reply
@@ -167,7 +181,11 @@ async def test_cancelled_from_outside_closes_everything() -> None:
     assert source.closed and tts.open_now == 0
 
 
-@given(reply=replies.filter(lambda r: len(r.split()) > 2), pick=st.integers(0, 100), after=st.integers(0, 2))
+@given(
+    reply=replies.filter(lambda r: len(r.split()) > 2),
+    pick=st.integers(0, 100),
+    after=st.integers(0, 2),
+)
 async def test_failed_segment_becomes_an_error_event(reply: str, pick: int, after: int) -> None:
     probe = await run([reply], ScriptedSynthesizer())
     texts = [e.segment.speech_text for e in probe if isinstance(e, SegmentEvent)]
@@ -183,7 +201,9 @@ async def test_failed_segment_becomes_an_error_event(reply: str, pick: int, afte
     assert [d.failed for d in done] == [t == failing for t in texts]
     for index, text in enumerate(texts):
         if text != failing:
-            audio = b"".join(e.data for e in events if isinstance(e, AudioEvent) and e.segment_index == index)
+            audio = b"".join(
+                e.data for e in events if isinstance(e, AudioEvent) and e.segment_index == index
+            )
             assert audio == expected_audio(text)
     final = events[-1]
     assert isinstance(final, DoneEvent) and final.metrics.errors == len(failed_indexes)

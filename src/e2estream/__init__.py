@@ -13,6 +13,8 @@ The building blocks, in the order data flows through them:
 
 from __future__ import annotations
 
+from contextlib import suppress as _suppress
+
 from ._audio import AudioChunk as AudioChunk
 from ._audio import AudioEncoding as AudioEncoding
 from ._audio import AudioFormat as AudioFormat
@@ -78,9 +80,7 @@ __version__ = "0.1.0.dev0"
 # Show the public path in reprs and docs (``e2estream.Segment``, not ``e2estream._segment``).
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and isinstance(_obj, type) or callable(_obj):
-        try:
+    if isinstance(_obj, type) or callable(_obj):
+        with _suppress(AttributeError, TypeError):  # aliases of typing objects refuse it
             _obj.__module__ = __name__
-        except (AttributeError, TypeError):  # pragma: no cover - aliases of typing objects
-            pass
 del _name, _obj

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
-
-from typing_extensions import TypeAlias
+from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from ._segment import Segment
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Union
-
-from typing_extensions import TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from ._audio import AudioFormat
 from ._segment import Segment
@@ -224,6 +222,6 @@ class DoneEvent:
 
 
 #: Any event of a reply stream.
-Event: TypeAlias = Union[
-    TokenEvent, SegmentEvent, AudioEvent, SegmentDoneEvent, ErrorEvent, DoneEvent
-]
+Event: TypeAlias = (
+    TokenEvent | SegmentEvent | AudioEvent | SegmentDoneEvent | ErrorEvent | DoneEvent
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
@@ -116,7 +116,7 @@ class ReplyStream(AsyncIterator[Event]):
 
 @asynccontextmanager
 async def stream_reply(
-    source: AsyncIterable[str] | Iterable[str],
+    source: object,
     synthesizer: Synthesizer,
     *,
     segmenter: SegmenterFactory | None = None,
@@ -132,7 +132,8 @@ async def stream_reply(
     segment order, the first segment's bytes as soon as the TTS produces them.
 
     Args:
-        source: The LLM stream: anything :func:`~e2estream.token_source` accepts.
+        source: The LLM stream: anything :func:`~e2estream.token_source` accepts (an
+            SDK stream, an ``httpx.Response``, an (async) iterable of ``str``, ...).
         synthesizer: The TTS backend.
         segmenter: An :class:`~e2estream.IncrementalSegmenter` for this reply, or a
             factory making one. Default: ``IncrementalSegmenter(language)``.

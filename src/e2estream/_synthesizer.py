@@ -18,13 +18,12 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Union
+from typing import TypeAlias
 
 import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from typing_extensions import TypeAlias
 
 from ._audio import AudioChunk, AudioFormat, Synthesizer
 from ._segment import Segment
@@ -36,7 +35,7 @@ __all__ = ["ProgressiveSynthesizer", "SegmenterFactory"]
 logger = logging.getLogger("e2estream")
 
 #: A segmenter for one reply, or a zero-argument factory that makes a fresh one per reply.
-SegmenterFactory: TypeAlias = Union[IncrementalSegmenter, Callable[[], IncrementalSegmenter]]
+SegmenterFactory: TypeAlias = IncrementalSegmenter | Callable[[], IncrementalSegmenter]
 
 #: Default bytes of audio allowed to wait behind the head segment (about 22 s of 24 kHz
 #: 16-bit mono): enough to keep playback fed, small enough to bound memory per reply.

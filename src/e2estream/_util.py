@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -43,7 +44,7 @@ async def aclosing(obj: T) -> AsyncIterator[T]:
 
 
 if sys.version_info >= (3, 11):
-    _BaseExceptionGroup = BaseExceptionGroup
+    _BaseExceptionGroup = builtins.BaseExceptionGroup
 else:  # pragma: no cover - Python 3.10
     from exceptiongroup import BaseExceptionGroup as _BaseExceptionGroup
 

@@ -229,7 +229,7 @@ class FakeSynthesizer:
 
 
 def _tone(audio_format: AudioFormat, frames: int) -> bytes:
-    """A quiet 220 Hz tone of ``frames`` frames, computed once and sliced for each chunk."""
+    """Return a quiet 220 Hz tone of ``frames`` frames (computed once, sliced per chunk)."""
     samples = bytearray()
     for i in range(frames):
         value = int(3000 * math.sin(2 * math.pi * 220 * i / audio_format.sample_rate))
