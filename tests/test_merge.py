@@ -84,8 +84,8 @@ async def test_exception_in_body_is_not_wrapped_in_a_group() -> None:
 async def test_no_sources_ends_at_once() -> None:
     merged: MergedStream[str]
     async with merge_events() as merged:
-        items: list[str] = [item async for item in merged]
-    assert items == []
+        with pytest.raises(StopAsyncIteration):
+            await merged.__anext__()
 
 
 async def test_bad_arguments() -> None:

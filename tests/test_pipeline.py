@@ -233,7 +233,7 @@ async def test_events_serialize_to_json() -> None:
 
 async def test_bad_arguments_fail_fast() -> None:
     with pytest.raises(TypeError, match="token_source"):
-        async with stream_reply(42, ScriptedSynthesizer()):  # type: ignore[arg-type]
+        async with stream_reply(42, ScriptedSynthesizer()):
             pass
     with pytest.raises(TypeError, match="not a Synthesizer"):
         async with stream_reply(["x"], "tts"):  # type: ignore[arg-type]
