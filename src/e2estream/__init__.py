@@ -11,8 +11,6 @@ The building blocks, in the order data flows through them:
 * :func:`stream_reply` wires them together into one stream of events.
 """
 
-from __future__ import annotations
-
 from contextlib import suppress as _suppress
 
 from ._audio import AudioChunk as AudioChunk
