@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from functools import partial
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 import anyio
@@ -57,12 +57,13 @@ def test_scripted_tokens_validate_arguments() -> None:
         async for _ in scripted_tokens("x", **options):  # type: ignore[arg-type]
             break
 
-    for options, message in [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"tokens_per_second": 0}, "tokens_per_second"),
         ({"first_token_delay": -1}, "first_token_delay"),
         ({"jitter": 1.5}, "jitter"),
         ({"tokens": ["y"]}, "concatenate"),
-    ]:
+    ]
+    for options, message in cases:
         with pytest.raises(ValueError, match=message):
             anyio.run(partial(first, **options))
 
