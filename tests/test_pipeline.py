@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import anyio
 import anyio.lowlevel
@@ -261,3 +262,47 @@ def test_first_audio_at_the_lower_bound() -> None:
     assert isinstance(done, DoneEvent)
     assert done.metrics.time_to_first_token == pytest.approx(first_delay)
     assert done.metrics.time_to_first_audio == pytest.approx(lower_bound)
+
+
+def test_idle_flush_speaks_the_words_so_far_when_the_llm_pauses() -> None:
+    async def paused_llm() -> AsyncIterator[str]:
+        for token in ["Let", " me", " check", " that"]:
+            yield token
+        await anyio.sleep(3)  # a tool call, say
+        for token in [" for", " you.", " Done."]:
+            yield token
+
+    async def main() -> tuple[list[tuple[float, str]], list[Event]]:
+        start = anyio.current_time()
+        timed: list[tuple[float, str]] = []
+        async with stream_reply(paused_llm(), ScriptedSynthesizer(), idle_flush=0.5) as events:
+            collected = []
+            async for event in events:
+                collected.append(event)
+                if isinstance(event, SegmentEvent):
+                    timed.append((anyio.current_time() - start, event.segment.text))
+        return timed, collected
+
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    timed, events = anyio.run(main, backend="trio", backend_options={"clock": clock})
+    # After 0.5 s without tokens the words so far go to the TTS, up to the last word
+    # boundary ("that" might continue); the rest follows normally.
+    assert timed[0][0] == pytest.approx(0.5)
+    assert [text for _, text in timed] == ["Let me check", "that for you.", "Done."]
+    check_reply(events, "Let me check that for you. Done.")
+
+
+async def test_idle_flush_off_by_default_and_validated() -> None:
+    with pytest.raises(ValueError, match="idle_flush"):
+        async with stream_reply(["x"], ScriptedSynthesizer(), idle_flush=0):
+            pass
+
+
+async def test_idle_flush_passes_token_source_errors_through() -> None:
+    source = TrackedSource(["The first one. ", "The second", " one"], fail_at=2)
+    tts = ScriptedSynthesizer()
+    with pytest.raises(KeyError, match="broke"):
+        async with stream_reply(source, tts, idle_flush=10) as events:
+            async for _ in events:
+                pass
+    assert source.closed and tts.open_now == 0

@@ -170,14 +170,14 @@ async def test_cancellation_from_outside_closes_everything() -> None:
 
 async def test_source_error_is_raised_after_completed_segments() -> None:
     tts = ScriptedSynthesizer()
-    source = TrackedSource(["One. ", "Two. ", "Three", " four"], fail_at=3)
+    source = TrackedSource(["The first one. ", "The second one. ", "Third", " four"], fail_at=3)
     finals: list[str] = []
     with pytest.raises(KeyError, match="broke"):
         async with ProgressiveSynthesizer(tts).stream(source) as chunks:
             async for chunk in chunks:
                 if chunk.final:
                     finals.append(chunk.segment.text)
-    assert finals == ["One.", "Two."]
+    assert finals == ["The first one.", "The second one."]
     assert tts.open_now == 0
 
 

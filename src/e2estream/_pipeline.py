@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._audio import AudioChunk, AudioFormat, Synthesizer
 from ._events import (
@@ -29,7 +31,7 @@ from ._synthesizer import (
     SegmenterFactory,
     make_segmenter,
 )
-from ._util import aclosing
+from ._util import aclosing, single_exception_unwrapped
 
 __all__ = ["ReplyStream", "stream_reply"]
 
@@ -55,7 +57,7 @@ class ReplyStream(AsyncIterator[Event]):
         self._first_token: float | None = None
         self._first_segment: float | None = None
         self._first_audio: float | None = None
-        self._last_event = 0.0
+        self._total = 0.0
         self._tokens = 0
         self._segments = 0
         self._audio_bytes = 0
@@ -77,7 +79,7 @@ class ReplyStream(AsyncIterator[Event]):
             time_to_first_token=self._first_token,
             time_to_first_segment=self._first_segment,
             time_to_first_audio=self._first_audio,
-            total_time=self._last_event,
+            total_time=self._total if self._finished else self._elapsed(),
             tokens=self._tokens,
             segments=self._segments,
             audio_bytes=self._audio_bytes,
@@ -92,26 +94,30 @@ class ReplyStream(AsyncIterator[Event]):
             event = await self._events.__anext__()
         except StopAsyncIteration:
             self._finished = True
+            self._total = self._elapsed()
             return DoneEvent(self.text, self.metrics)
-        now = self._last_event = anyio.current_time() - self._started
         # Metrics are taken when an event leaves the library: that is what the listener
-        # experiences, queueing inside the pipeline included.
+        # experiences, queueing inside the pipeline included. The clock is read only for
+        # the firsts, not for every event: this is the per-token hot path.
         if isinstance(event, TokenEvent):
             self._tokens += 1
             self._parts.append(event.text)
             if self._first_token is None:
-                self._first_token = now
+                self._first_token = self._elapsed()
         elif isinstance(event, AudioEvent):
             self._audio_bytes += len(event.data)
             if self._first_audio is None:
-                self._first_audio = now
+                self._first_audio = self._elapsed()
         elif isinstance(event, SegmentEvent):
             self._segments += 1
             if self._first_segment is None:
-                self._first_segment = now
+                self._first_segment = self._elapsed()
         elif isinstance(event, ErrorEvent):
             self._errors += 1
         return event
+
+    def _elapsed(self) -> float:
+        return anyio.current_time() - self._started
 
 
 @asynccontextmanager
@@ -124,6 +130,7 @@ async def stream_reply(
     max_concurrency: int = 2,
     max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
     max_buffered_events: int = DEFAULT_MAX_BUFFER,
+    idle_flush: float | None = None,
 ) -> AsyncIterator[ReplyStream]:
     """Stream an LLM reply as one ordered stream of token and audio events.
 
@@ -143,6 +150,11 @@ async def stream_reply(
         max_buffered_bytes: Audio bytes that may wait behind the segment being streamed.
         max_buffered_events: Events that may wait for the consumer before the stages
             are made to wait.
+        idle_flush: If set, when no token arrives for this many seconds the text so
+            far is handed to the TTS up to its last word boundary (for LLMs that pause
+            mid-sentence, e.g. during a tool call). Off by default: it is the only
+            behaviour that depends on timing, so with it segments can depend on how
+            fast the tokens came.
 
     Yields:
         A :class:`ReplyStream` of events; the last one is a :class:`~e2estream.DoneEvent`.
@@ -164,6 +176,8 @@ async def stream_reply(
                 await websocket.send_json(event.to_dict())
     """
     tokens = token_source(source)
+    if idle_flush is not None and not idle_flush > 0:
+        raise ValueError(f"idle_flush must be a positive number of seconds, got {idle_flush}")
     if segmenter is None:
         segmenter = IncrementalSegmenter(language or "en")
     reply_segmenter = make_segmenter(segmenter)
@@ -173,20 +187,81 @@ async def stream_reply(
     segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
         MAX_PENDING_SEGMENTS
     )
-    with segments_receive:
-        async with (
-            progressive.stream(segments_receive) as chunks,
-            merge_events(
-                _token_events(tokens, reply_segmenter, segments_send),
-                _audio_events(chunks),
-                max_buffer=max_buffered_events,
-            ) as events,
-        ):
-            yield ReplyStream(events, progressive.audio_format)
+    with segments_receive, single_exception_unwrapped():
+        async with anyio.create_task_group() as task_group:
+            deltas: AsyncIterator[str | _Idle] = tokens
+            if idle_flush is not None:
+                deltas = _with_idle_markers(tokens, idle_flush, task_group)
+            async with (
+                progressive.stream(segments_receive) as chunks,
+                merge_events(
+                    _token_events(deltas, reply_segmenter, segments_send),
+                    _audio_events(chunks),
+                    max_buffer=max_buffered_events,
+                ) as events,
+            ):
+                try:
+                    yield ReplyStream(events, progressive.audio_format)
+                finally:
+                    task_group.cancel_scope.cancel()
+
+
+class _Idle:
+    """Marker: no token arrived for ``idle_flush`` seconds."""
+
+
+_IDLE = _Idle()
+
+
+def _with_idle_markers(
+    tokens: AsyncIterator[str], idle_flush: float, task_group: TaskGroup
+) -> AsyncIterator[str | _Idle]:
+    """Read ``tokens`` in a task of ``task_group``; yield them, and ``_IDLE`` after each pause.
+
+    Waiting for a token with a timeout needs a task of its own: cancelling a pending
+    ``__anext__`` of an async generator would close it.
+    """
+    send, receive = anyio.create_memory_object_stream[str](1)
+    failure: list[BaseException] = []
+
+    async def read_ahead() -> None:
+        async with send, aclosing(tokens):
+            try:
+                async for delta in tokens:
+                    await send.send(delta)
+            except anyio.BrokenResourceError:
+                pass  # the pipeline is gone
+            except Exception as exc:
+                failure.append(exc)
+
+    task_group.start_soon(read_ahead)
+    return _markers(receive, idle_flush, failure)
+
+
+async def _markers(
+    receive: MemoryObjectReceiveStream[str], idle_flush: float, failure: list[BaseException]
+) -> AsyncIterator[str | _Idle]:
+    with receive:
+        idle_sent = True  # nothing to flush before the first token
+        while True:
+            delta: str | None = None
+            with anyio.move_on_after(idle_flush if not idle_sent else math.inf):
+                try:
+                    delta = await receive.receive()
+                except anyio.EndOfStream:
+                    if failure:
+                        raise failure[0] from None
+                    return
+            if delta is None:
+                idle_sent = True
+                yield _IDLE
+            else:
+                idle_sent = False
+                yield delta
 
 
 async def _token_events(
-    tokens: AsyncIterator[str],
+    tokens: AsyncIterator[str | _Idle],
     segmenter: IncrementalSegmenter,
     segments: MemoryObjectSendStream[Segment],
 ) -> AsyncIterator[Event]:
@@ -194,6 +269,12 @@ async def _token_events(
     offset = 0
     async with segments, aclosing(tokens):
         async for delta in tokens:
+            if isinstance(delta, _Idle):
+                # The LLM paused: speak what we have up to the last word boundary.
+                for segment in segmenter.flush_partial():
+                    yield SegmentEvent(segment)
+                    await segments.send(segment)
+                continue
             yield TokenEvent(delta, offset)
             offset += len(delta)
             for segment in segmenter.push(delta):
