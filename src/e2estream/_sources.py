@@ -199,8 +199,10 @@ def _does_blocking_io(obj: object) -> bool:
 
 
 async def _iterate_inline(items: Iterable[T]) -> AsyncIterator[T]:
-    # The consumer (_from_async_items, _from_byte_chunks) checkpoints per item.
+    # A plain iterable never awaits: yield to the scheduler per item, so a long list
+    # lets other tasks (the TTS) run between tokens.
     for item in items:
+        await anyio.lowlevel.checkpoint()
         yield item
 
 
@@ -244,10 +246,12 @@ def _interrupt_blocking_read(response: object) -> None:
 async def _from_async_items(stream: AsyncIterable[Any]) -> AsyncGenerator[str, None]:
     async with aclosing(_Closer(stream)):
         async for item in stream:
-            # A list never awaits and an SDK stream returns buffered chunks without
-            # awaiting: checkpoint, so every __anext__ is cancellable and other tasks
-            # (the TTS) get to run between tokens.
-            await anyio.lowlevel.checkpoint()
+            # Every __anext__ is a cancellation point. A full scheduling round trip per
+            # token is not needed here: async sources await their I/O, a burst of
+            # buffered SDK chunks is bounded by the pipeline's buffers (a full buffer
+            # makes the reader wait), and plain iterables yield in _iterate_inline.
+            # This is the per-token hot path: a round trip costs more than the rest.
+            await anyio.lowlevel.checkpoint_if_cancelled()
             try:
                 text = text_from_item(item)
             except UnrecognizedChunk as exc:
