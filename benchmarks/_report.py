@@ -6,6 +6,7 @@ running one benchmark refreshes its own table and leaves the rest of the page as
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from pathlib import Path
@@ -18,11 +19,21 @@ HEADER = (
 )
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def machine_line() -> str:
     """One line describing the interpreter and platform the numbers came from."""
     return (
         f"Python {platform.python_version()} ({sys.implementation.name}) on "
-        f"{platform.system()} {platform.machine()}, {platform.processor() or 'unknown CPU'}"
+        f"{platform.system()} {platform.machine()}, {_cpu_name()}, {os.cpu_count()} cores"
     )
 
 
