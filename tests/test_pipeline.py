@@ -306,3 +306,43 @@ async def test_idle_flush_passes_token_source_errors_through() -> None:
             async for _ in events:
                 pass
     assert source.closed and tts.open_now == 0
+
+
+async def test_misuse_gets_errors_that_name_the_problem() -> None:
+    tts = ScriptedSynthesizer()
+    with pytest.raises(TypeError, match=r"got a 'dict'.*pass \[chunk\]"):
+        async with stream_reply({"choices": []}, tts):
+            pass
+    with pytest.raises(ValueError, match="max_buffered_events must be at least 1"):
+        async with stream_reply(["x"], tts, max_buffered_events=0):
+            pass
+    with pytest.raises(TypeError, match="max_buffered_bytes must be an int"):
+        async with stream_reply(["x"], tts, max_buffered_bytes="big"):  # type: ignore[arg-type]
+            pass
+    with pytest.raises(TypeError, match="use `async with stream_reply"):
+        async for _ in stream_reply(["x"], tts):
+            pass
+
+
+class ReturnsList:
+    audio_format = FakeSynthesizer().audio_format
+
+    def synthesize(self, text: str) -> list[bytes]:
+        return [b"\0\0"]
+
+
+class ReturnsInsteadOfYielding:
+    audio_format = FakeSynthesizer().audio_format
+
+    async def synthesize(self, text: str) -> bytes:
+        return b"\0\0"
+
+
+@pytest.mark.parametrize("tts", [ReturnsList(), ReturnsInsteadOfYielding()])
+async def test_a_synthesizer_that_is_not_an_async_generator_is_named(tts: object) -> None:
+    events = await run(["Hello there, how are you?"], tts)
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert len(errors) == 1
+    assert isinstance(errors[0].error, TypeError)
+    assert "must return an async iterator of bytes" in str(errors[0].error)
+    assert type(tts).__name__ in str(errors[0].error)

@@ -88,7 +88,8 @@ async def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DoneEvent:
     out.write(
         f"{bold}e2estream demo{reset}: scripted LLM at {options.tokens_per_second:g} tokens/s "
         f"(first token after {options.first_token_delay:g} s) -> {description}\n"
-        f"{dim}[S n] segment n handed to the TTS   [♪ n] its first audio arrived{reset}\n\n"
+        f"{dim}[S n] segment n handed to the TTS (after the end of its text)   "
+        f"[♪ n] its first audio arrived{reset}\n\n"
     )
     tokens = scripted_tokens(
         reply,
@@ -100,15 +101,24 @@ async def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DoneEvent:
     llm_done = 0.0
     start = anyio.current_time()
     done: DoneEvent | None = None
+    # A segment is released by the token *after* its end (the segmenter must see what
+    # follows "Dr." or "3."), so the newest token is held back until we know whether a
+    # segment marker goes before (or inside) it.
+    held = TokenEvent("", 0)
     async with stream_reply(
         tokens, synthesizer, segmenter=IncrementalSegmenter(options.language)
     ) as events:
         async for event in events:
             if isinstance(event, TokenEvent):
-                out.write(event.text)
+                out.write(held.text)
+                held = event
                 llm_done = anyio.current_time() - start
             elif isinstance(event, SegmentEvent):
-                out.write(f"{dim}[S {event.segment.index}]{reset}")
+                segment = event.segment
+                text_end = segment.start + len(reply[segment.start : segment.end].rstrip())
+                split = max(0, min(len(held.text), text_end - held.offset))
+                out.write(f"{held.text[:split]}{dim}[S {segment.index}]{reset}")
+                held = TokenEvent(held.text[split:], held.offset + split)
             elif isinstance(event, AudioEvent):
                 audio += event.data
                 if event.segment_index not in heard:
@@ -117,6 +127,7 @@ async def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DoneEvent:
             elif isinstance(event, ErrorEvent):
                 out.write(f"\n[error in segment {event.segment_index}: {event.error}]\n")
             elif isinstance(event, DoneEvent):
+                out.write(held.text)
                 done = event
             out.flush()
     assert done is not None  # stream_reply always ends with a DoneEvent

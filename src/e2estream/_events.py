@@ -5,10 +5,12 @@ Every event is a frozen dataclass with a ``type`` string and a ``to_dict()`` tha
 
     await websocket.send_text(json.dumps(event.to_dict()))
 
-To send audio as binary frames instead of base64 text, branch on the type::
+To send audio as binary frames instead of base64 text, send each audio event's
+metadata first (so the client knows which segment the bytes belong to), then its bytes::
 
     if isinstance(event, AudioEvent):
-        await websocket.send_bytes(event.data)  # or: header JSON first, see to_dict()
+        await websocket.send_json(event.to_dict(include_data=False))
+        await websocket.send_bytes(event.data)
     else:
         await websocket.send_json(event.to_dict())
 """

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._util import aclosing, single_exception_unwrapped
+from ._util import aclosing, async_context, single_exception_unwrapped
 
 __all__ = ["MergedStream", "merge_events"]
 
@@ -58,7 +57,7 @@ class MergedStream(Generic[T], AsyncIterator[T]):
             raise StopAsyncIteration from None
 
 
-@asynccontextmanager
+@async_context
 async def merge_events(
     *sources: AsyncIterable[T], max_buffer: int = DEFAULT_MAX_BUFFER
 ) -> AsyncIterator[MergedStream[T]]:
@@ -97,6 +96,8 @@ async def merge_events(
                 f"merge_events() source {position} is a {type(source).__name__}, "
                 "not an async iterable"
             )
+    if isinstance(max_buffer, bool) or not isinstance(max_buffer, int):
+        raise TypeError(f"max_buffer must be an int, not {type(max_buffer).__name__}")
     if max_buffer < 1:
         raise ValueError(f"max_buffer must be at least 1, got {max_buffer}")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import anyio
 from anyio.abc import TaskGroup
@@ -29,9 +28,10 @@ from ._synthesizer import (
     DEFAULT_MAX_BUFFERED_BYTES,
     ProgressiveSynthesizer,
     SegmenterFactory,
+    check_positive_int,
     make_segmenter,
 )
-from ._util import aclosing, single_exception_unwrapped
+from ._util import aclosing, async_context, single_exception_unwrapped
 
 __all__ = ["ReplyStream", "stream_reply"]
 
@@ -120,7 +120,7 @@ class ReplyStream(AsyncIterator[Event]):
         return anyio.current_time() - self._started
 
 
-@asynccontextmanager
+@async_context
 async def stream_reply(
     source: object,
     synthesizer: Synthesizer,
@@ -175,6 +175,7 @@ async def stream_reply(
             async for event in events:
                 await websocket.send_json(event.to_dict())
     """
+    check_positive_int("max_buffered_events", max_buffered_events)
     tokens = token_source(source)
     if idle_flush is not None and not idle_flush > 0:
         raise ValueError(f"idle_flush must be a positive number of seconds, got {idle_flush}")

@@ -133,8 +133,14 @@ def token_source(obj: object, *, format: SourceFormat = "auto") -> AsyncGenerato
         raise ValueError(f"format must be 'auto', 'sse' or 'ndjson', not {format!r}")
     if isinstance(obj, (str, bytes, bytearray)):
         raise TypeError(
-            f"token_source() got a {type(obj).__name__}; it accepts {_ACCEPTED}. "
+            f"token_source() got a {type(obj).__name__!r}; it accepts {_ACCEPTED}. "
             "To stream a whole text, pass [text]."
+        )
+    if isinstance(obj, Mapping):
+        # Iterating a dict yields its keys: never what was meant.
+        raise TypeError(
+            f"token_source() got a {type(obj).__name__!r}; it accepts {_ACCEPTED}. "
+            "For one parsed JSON chunk, pass [chunk]; otherwise pass the stream itself."
         )
     if _is_response(obj):
         return _from_response(obj, format)
@@ -157,7 +163,7 @@ def token_source(obj: object, *, format: SourceFormat = "auto") -> AsyncGenerato
         hint = " It is an async context manager: enter it first (async with ... as stream)."
     elif hasattr(obj, "__enter__"):
         hint = " It is a context manager: enter it first (with ... as stream)."
-    raise TypeError(f"token_source() got a {type(obj).__name__}; it accepts {_ACCEPTED}.{hint}")
+    raise TypeError(f"token_source() got a {type(obj).__name__!r}; it accepts {_ACCEPTED}.{hint}")
 
 
 # --------------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ backpressure all the way to the TTS server's socket, not an unbounded buffer.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
 from typing import TypeAlias
 
 import anyio
@@ -28,7 +28,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from ._audio import AudioChunk, AudioFormat, Synthesizer
 from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
-from ._util import aclosing, single_exception_unwrapped
+from ._util import aclosing, async_context, single_exception_unwrapped
 
 __all__ = ["ProgressiveSynthesizer", "SegmenterFactory"]
 
@@ -236,12 +236,8 @@ class ProgressiveSynthesizer:
         max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
     ) -> None:
         check_synthesizer(synthesizer)
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
-            raise TypeError(f"max_concurrency must be an int, not {max_concurrency!r}")
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
-        if max_buffered_bytes < 1:
-            raise ValueError(f"max_buffered_bytes must be positive, got {max_buffered_bytes}")
+        check_positive_int("max_concurrency", max_concurrency)
+        check_positive_int("max_buffered_bytes", max_buffered_bytes)
         if segmenter is not None and not callable(segmenter):
             make_segmenter(segmenter)  # raises the TypeError that names the problem
         self.synthesizer = synthesizer
@@ -257,7 +253,7 @@ class ProgressiveSynthesizer:
         """The format of the audio this synthesizer produces."""
         return self.synthesizer.audio_format
 
-    @asynccontextmanager
+    @async_context
     async def stream(
         self, text: AsyncIterable[str] | AsyncIterable[Segment] | Iterable[str] | Iterable[Segment]
     ) -> AsyncIterator[AudioChunkStream]:
@@ -341,11 +337,12 @@ class ProgressiveSynthesizer:
         frame = state.frame_size
         try:
             if self._passes_previous_text:
-                audio = self.synthesizer.synthesize(  # type: ignore[call-arg]
+                result = self.synthesizer.synthesize(  # type: ignore[call-arg]
                     job.segment.speech_text, previous_text=previous_text
                 )
             else:
-                audio = self.synthesizer.synthesize(job.segment.speech_text)
+                result = self.synthesizer.synthesize(job.segment.speech_text)
+            audio = _audio_iterator(result, self.synthesizer)
             async with aclosing(audio):
                 async for data in audio:
                     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -373,6 +370,29 @@ class ProgressiveSynthesizer:
             job.done = True
             job.notify()
             state.slots.release()
+
+
+def _audio_iterator(result: object, synthesizer: object) -> AsyncIterator[bytes]:
+    """Check what ``synthesize()`` returned (an untyped backend may return anything)."""
+    if isinstance(result, AsyncIterator):
+        return result
+    if inspect.iscoroutine(result):
+        # ``async def synthesize`` that returns instead of yielding: close the coroutine
+        # so Python does not also warn that it was never awaited.
+        result.close()
+    raise TypeError(
+        f"{type(synthesizer).__name__}.synthesize() returned a {type(result).__name__}; "
+        "it must return an async iterator of bytes (write it as an async generator: "
+        "async def synthesize(self, text): ... yield chunk)"
+    )
+
+
+def check_positive_int(name: str, value: object) -> None:
+    """Raise a ``TypeError``/``ValueError`` naming ``name`` unless ``value`` is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
 
 
 def check_synthesizer(synthesizer: object) -> None:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from types import TracebackType
+from typing import Any, NoReturn, TypeVar
 
 import anyio
+from typing_extensions import ParamSpec
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+P = ParamSpec("P")
 
 #: Upper bound, in seconds, for closing an upstream iterator during cleanup. Cleanup runs
 #: shielded from cancellation so that it really happens; the bound keeps a misbehaving
@@ -72,3 +77,46 @@ def _leaves(group: BaseException) -> list[BaseException]:
     if isinstance(group, _BaseExceptionGroup):
         return [leaf for inner in group.exceptions for leaf in _leaves(inner)]
     return [group]
+
+
+class AsyncContextOnly(AbstractAsyncContextManager[T_co]):
+    """An async context manager that says how to use it when iterated by mistake.
+
+    ``async for event in stream_reply(...)`` (forgetting ``async with``) would otherwise
+    fail with "'async for' requires an object with __aiter__ method".
+    """
+
+    def __init__(self, manager: AbstractAsyncContextManager[T_co], name: str) -> None:
+        self._manager = manager
+        self._name = name
+
+    async def __aenter__(self) -> T_co:
+        return await self._manager.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        return await self._manager.__aexit__(exc_type, exc, traceback)
+
+    def __aiter__(self) -> NoReturn:
+        raise TypeError(
+            f"{self._name}(...) is an async context manager: "
+            f"use `async with {self._name}(...) as stream:` and iterate `stream`"
+        )
+
+
+def async_context(
+    func: Callable[P, AsyncIterator[T_co]],
+) -> Callable[P, AsyncContextOnly[T_co]]:
+    """Like :func:`contextlib.asynccontextmanager`, with a helpful error when iterated."""
+    factory = asynccontextmanager(func)
+    name = func.__name__
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> AsyncContextOnly[T_co]:
+        return AsyncContextOnly(factory(*args, **kwargs), name)
+
+    return wrapper
