@@ -33,6 +33,8 @@ from ._exceptions import TTSAuthenticationError as TTSAuthenticationError
 from ._exceptions import TTSHTTPError as TTSHTTPError
 from ._merge import MergedStream as MergedStream
 from ._merge import merge_events as merge_events
+from ._normalize import SpeechNormalizer as SpeechNormalizer
+from ._normalize import normalize_speech as normalize_speech
 from ._pipeline import ReplyStream as ReplyStream
 from ._pipeline import stream_reply as stream_reply
 from ._segment import Segment as Segment
@@ -62,6 +64,7 @@ __all__ = [
     "SegmentEvent",
     "SegmentKind",
     "SourceError",
+    "SpeechNormalizer",
     "SynthesisError",
     "SynthesisTimeout",
     "Synthesizer",
@@ -69,6 +72,7 @@ __all__ = [
     "TTSHTTPError",
     "TokenEvent",
     "merge_events",
+    "normalize_speech",
     "stream_reply",
     "token_source",
 ]

@@ -9,7 +9,7 @@ import anyio
 import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._util import aclosing, async_context, single_exception_unwrapped
+from ._util import async_context, iterating, single_exception_unwrapped
 
 __all__ = ["MergedStream", "merge_events"]
 
@@ -42,14 +42,14 @@ class MergedStream(Generic[T], AsyncIterator[T]):
 
     async def __anext__(self) -> T:
         try:
-            # Fast path without a scheduling round trip when an item is ready; still a
-            # cancellation point.
+            # A cancellation point that costs no scheduling round trip when an item is
+            # ready. It comes *before* the item is taken: a cancellation after taking it
+            # would lose the item.
+            await anyio.lowlevel.checkpoint_if_cancelled()
             try:
-                item = self._receive.receive_nowait()
+                return self._receive.receive_nowait()
             except anyio.WouldBlock:
                 return await self._receive.receive()
-            await anyio.lowlevel.checkpoint_if_cancelled()
-            return item
         except anyio.EndOfStream:
             error, self._error = self._error, None
             if error is not None:
@@ -131,18 +131,29 @@ async def _pump(
     merged: MergedStream[T],
     siblings: anyio.CancelScope,
 ) -> None:
-    async with send, aclosing(source):
+    async with send:
         try:
-            async for item in source:
-                try:
-                    send.send_nowait(item)  # the common case: room in the buffer
-                except anyio.WouldBlock:
-                    await send.send(item)
-        except anyio.BrokenResourceError:
-            pass  # the consumer left; stop quietly
+            async with iterating(source) as items:
+                async for item in items:
+                    if not await _deliver(send, item):
+                        return  # the consumer left; stop quietly (closing the source)
         except Exception as exc:
-            # Errors travel to the consumer through the stream, not through the task
-            # group, so the consumer sees the original exception at the point in the
-            # stream where it happened.
+            # Errors (the source's own, or its aclose()'s) travel to the consumer
+            # through the stream, not through the task group, so the consumer sees the
+            # original exception at the point in the stream where it happened.
             merged._fail(exc)
             siblings.cancel()
+
+
+async def _deliver(send: MemoryObjectSendStream[T], item: T) -> bool:
+    """Send ``item``; return False if the consumer is gone."""
+    try:
+        send.send_nowait(item)  # the common case: room in the buffer
+    except anyio.WouldBlock:
+        try:
+            await send.send(item)
+        except anyio.BrokenResourceError:
+            return False
+    except anyio.BrokenResourceError:
+        return False
+    return True

@@ -30,6 +30,7 @@ from ._synthesizer import (
     SegmenterFactory,
     check_positive_int,
     make_segmenter,
+    segmenter_for_stream,
 )
 from ._util import aclosing, async_context, single_exception_unwrapped
 
@@ -96,6 +97,11 @@ class ReplyStream(AsyncIterator[Event]):
             self._finished = True
             self._total = self._elapsed()
             return DoneEvent(self.text, self.metrics)
+        except Exception:
+            # The LLM stream failed: that exception is the end of this reply; there is
+            # no DoneEvent for a reply that did not complete.
+            self._finished = True
+            raise
         # Metrics are taken when an event leaves the library: that is what the listener
         # experiences, queueing inside the pipeline included. The clock is read only for
         # the firsts, not for every event: this is the per-token hot path.
@@ -181,14 +187,18 @@ async def stream_reply(
         raise ValueError(f"idle_flush must be a positive number of seconds, got {idle_flush}")
     if segmenter is None:
         segmenter = IncrementalSegmenter(language or "en")
-    reply_segmenter = make_segmenter(segmenter)
+    make_segmenter(segmenter)  # a wrong kind of segmenter fails here, before any task starts
     progressive = ProgressiveSynthesizer(
         synthesizer, max_concurrency=max_concurrency, max_buffered_bytes=max_buffered_bytes
     )
     segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
         MAX_PENDING_SEGMENTS
     )
-    with segments_receive, single_exception_unwrapped():
+    with (
+        segments_receive,
+        single_exception_unwrapped(),
+        segmenter_for_stream(segmenter) as reply_segmenter,
+    ):
         async with anyio.create_task_group() as task_group:
             deltas: AsyncIterator[str | _Idle] = tokens
             if idle_flush is not None:
@@ -226,13 +236,16 @@ def _with_idle_markers(
     failure: list[BaseException] = []
 
     async def read_ahead() -> None:
-        async with send, aclosing(tokens):
+        async with send:
             try:
-                async for delta in tokens:
-                    await send.send(delta)
-            except anyio.BrokenResourceError:
-                pass  # the pipeline is gone
+                async with aclosing(tokens):
+                    async for delta in tokens:
+                        try:
+                            await send.send(delta)
+                        except anyio.BrokenResourceError:
+                            return  # the pipeline is gone (closing the LLM stream)
             except Exception as exc:
+                # Includes a BrokenResourceError of the LLM's own connection: an error.
                 failure.append(exc)
 
     task_group.start_soon(read_ahead)

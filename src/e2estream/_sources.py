@@ -250,8 +250,12 @@ def _interrupt_blocking_read(response: object) -> None:
 
 
 async def _from_async_items(stream: AsyncIterable[Any]) -> AsyncGenerator[str, None]:
-    async with aclosing(_Closer(stream)):
-        async for item in stream:
+    # Iterate and close the iterator ``__aiter__`` returned, then the stream itself if it
+    # is another object: closing only the stream would leave the iterator's cleanup to
+    # the garbage collector.
+    items = stream.__aiter__()
+    async with aclosing(_Closer(stream)), aclosing(_Closer(items)):
+        async for item in items:
             # Every __anext__ is a cancellation point. A full scheduling round trip per
             # token is not needed here: async sources await their I/O, a burst of
             # buffered SDK chunks is bounded by the pipeline's buffers (a full buffer

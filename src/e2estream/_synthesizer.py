@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import weakref
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeAlias
 
 import anyio
@@ -28,7 +30,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from ._audio import AudioChunk, AudioFormat, Synthesizer
 from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
-from ._util import aclosing, async_context, single_exception_unwrapped
+from ._util import aclosing, async_context, iterating, single_exception_unwrapped
 
 __all__ = ["ProgressiveSynthesizer", "SegmenterFactory"]
 
@@ -44,6 +46,35 @@ DEFAULT_MAX_BUFFERED_BYTES = 1 << 20
 #: Segments queued for the consumer beyond those synthesizing. Finished segments wait
 #: here with their audio (bounded by the byte budget); this bounds their count.
 _MAX_QUEUED_JOBS = 32
+
+
+#: Segmenter instances segmenting a stream right now: one instance cannot serve two.
+_SEGMENTERS_IN_USE: weakref.WeakSet[IncrementalSegmenter] = weakref.WeakSet()
+
+
+@contextmanager
+def segmenter_for_stream(segmenter: SegmenterFactory | None) -> Iterator[IncrementalSegmenter]:
+    """Provide a segmenter for one stream: fresh from a factory, or a given instance reset.
+
+    An instance is reset so that an interrupted earlier reply cannot leak its buffered
+    text into this one, and it is refused while another stream is using it.
+
+    Raises:
+        RuntimeError: If the instance is in use by another stream.
+    """
+    made = make_segmenter(segmenter)
+    if made in _SEGMENTERS_IN_USE:
+        raise RuntimeError(
+            "this IncrementalSegmenter is already segmenting another stream; to run "
+            "streams concurrently pass a factory, e.g. "
+            "functools.partial(IncrementalSegmenter, 'de')"
+        )
+    made.reset()
+    _SEGMENTERS_IN_USE.add(made)
+    try:
+        yield made
+    finally:
+        _SEGMENTERS_IN_USE.discard(made)
 
 
 def make_segmenter(segmenter: SegmenterFactory | None) -> IncrementalSegmenter:
@@ -156,6 +187,7 @@ class _StreamState:
             _MAX_QUEUED_JOBS
         )
         self.source_error: BaseException | None = None
+        self.closed = False  # the ``async with`` block has exited
 
 
 class AudioChunkStream(AsyncIterator[AudioChunk]):
@@ -178,6 +210,10 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         # a full scheduling round trip (the producers yield on their own).
         await anyio.lowlevel.checkpoint_if_cancelled()
         state = self._state
+        if state.closed:
+            # Jobs cut short by leaving the block look "done": do not pass them off as
+            # complete segments.
+            raise anyio.ClosedResourceError("the ProgressiveSynthesizer.stream() block has exited")
         while True:
             job = self._job
             if job is None:
@@ -279,6 +315,7 @@ class ProgressiveSynthesizer:
                 try:
                     yield AudioChunkStream(state)
                 finally:
+                    state.closed = True
                     task_group.cancel_scope.cancel()
 
     async def _feed(
@@ -287,34 +324,32 @@ class ProgressiveSynthesizer:
         state: _StreamState,
         task_group: TaskGroup,
     ) -> None:
-        segmenter: IncrementalSegmenter | None = None
         previous: Segment | None = None
         async with state.jobs_send:
             # The error is recorded before ``jobs_send`` closes, so the consumer, woken
             # by the end of the job stream, always finds it.
             try:
-                async with aclosing(source):
-                    async for item in source:
-                        if isinstance(item, str):
-                            if segmenter is None:
-                                segmenter = make_segmenter(self.segmenter)
-                            segments: Iterable[Segment] = segmenter.push(item)
-                        elif isinstance(item, Segment):
-                            segments = (item,)
-                        else:
-                            raise TypeError(
-                                "ProgressiveSynthesizer.stream() takes str deltas or Segment "
-                                f"objects, got a {type(item).__name__}"
-                            )
-                        for segment in segments:
-                            await self._submit(segment, previous, state, task_group)
-                            previous = segment
-                for segment in segmenter.flush() if segmenter is not None else ():
-                    await self._submit(segment, previous, state, task_group)
-                    previous = segment
-            except anyio.BrokenResourceError:
-                pass  # the consumer left
+                with segmenter_for_stream(self.segmenter) as segmenter:
+                    async with iterating(source) as items:
+                        async for item in items:
+                            if isinstance(item, str):
+                                segments: Iterable[Segment] = segmenter.push(item)
+                            elif isinstance(item, Segment):
+                                segments = (item,)
+                            else:
+                                raise TypeError(
+                                    "ProgressiveSynthesizer.stream() takes str deltas or "
+                                    f"Segment objects, got a {type(item).__name__}"
+                                )
+                            for segment in segments:
+                                await self._submit(segment, previous, state, task_group)
+                                previous = segment
+                    for segment in segmenter.flush():
+                        await self._submit(segment, previous, state, task_group)
+                        previous = segment
             except Exception as exc:
+                # Includes anyio.BrokenResourceError raised by the *source* (an LLM
+                # connection that dropped): an error, never a clean end of the reply.
                 state.source_error = exc
 
     async def _submit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import functools
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
@@ -34,6 +34,25 @@ async def aclose_quietly(obj: Any) -> None:
         return
     with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
         await aclose()
+
+
+@asynccontextmanager
+async def iterating(source: AsyncIterable[T]) -> AsyncIterator[AsyncIterator[T]]:
+    """Yield ``source``'s iterator; on exit close the iterator, and ``source`` if different.
+
+    ``async for`` iterates what ``__aiter__`` returned, which need not be ``source``
+    itself: closing only ``source`` would leave that iterator's ``finally`` (an HTTP
+    response to close, say) to the garbage collector.
+    """
+    iterator = source.__aiter__()
+    try:
+        yield iterator
+    finally:
+        try:
+            await aclose_quietly(iterator)
+        finally:
+            if iterator is not source:
+                await aclose_quietly(source)
 
 
 @asynccontextmanager

@@ -1,0 +1,55 @@
+"""German rules: abbreviations with and without inner spaces, ordinals ("am 3. Oktober")."""
+
+from __future__ import annotations
+
+from . import LanguageRules, words
+
+RULES = LanguageRules(
+    code="de",
+    abbreviations=words(
+        """
+        usw etc bzw ca co ggf evtl inkl exkl zzgl abzgl nr str tel fax jh jhd jhs jahrh
+        mio mrd std min sek kath ev evang med dipl ing mag abs abschn abt allg bd bde
+        betr bsp bspw chr dgl dt engl franz frz geb gegr gem ges gest hg hrsg jr kap
+        lat max mind mod mrd nachm vorm n.chr v.chr o.ä u.ä o.g s.o s.u u.a u.ä z.b z.t
+        z.z z.zt d.h i.d.r u.u v.a m.e u.v.m a.d o.a i.a i.e i.w.s e.v e.k gmbh
+        tsd urspr verf vgl verh vs zb zit zt ziff
+        """
+    ),
+    prepositive=words(
+        """
+        dr prof hr hrn fr frl st nr vgl z.b d.h u.a z.t z.z z.zt i.d.r u.u v.a m.e
+        bzw ca ggf evtl inkl bspw sog o.g s.o s.u abs abschn art bd kap ziff zb
+        med dipl ing
+        """
+    ),
+    starters=words(
+        """
+        der die das dem den des ein eine einer eines einem einen ich du er sie es wir ihr
+        mein meine dein deine sein seine unser unsere euer eure dies diese dieser dieses
+        was wer wie wo wann warum weshalb wieso welche welcher welches ob wenn als da
+        dann danach daher darum deshalb deswegen dennoch doch aber und oder sondern denn
+        also außerdem zudem ferner jedoch trotzdem allerdings hier dort heute jetzt nun
+        bitte danke ja nein gut man im am um in an auf aus bei mit nach seit von zu für
+        es gibt viele alle jeder jede jedes kein keine nicht auch so zum zur
+        """
+    ),
+    abbreviation_needs_starter=True,
+    ordinal_numbers=True,
+    ordinal_before=words(
+        """
+        am im vom zum beim bis ab seit zur der die das den dem des ein eine einer
+        einem einen jeden jedem jeder jedes seinem seiner ihrem ihrer unserem unserer
+        zweiten dritten heute morgen gestern ab dem vom
+        """
+    ),
+    ordinal_after=words(
+        """
+        januar februar märz april mai juni juli august september oktober november
+        dezember jan feb mär apr jun jul aug sep sept okt nov dez jh jhd jahrhundert
+        jahrhunderts jahrtausend auflage ausgabe stock etage klasse platz rang mal
+        geburtstag jahrestag todestag weltkrieg liga runde lauf kapitel quartal halbjahr
+        semester woche tag juni-woche bundesliga
+        """
+    ),
+)

@@ -1,0 +1,211 @@
+"""Property tests for IncrementalSegmenter: the guarantees of issue 3.
+
+* tokenization invariance (with and without the policy knobs);
+* coverage: ordered, contiguous spans covering every non-space character, exact slices;
+* no premature release: ``push`` never returns a segment a later character could change;
+* lookahead: a segment is released by the first non-space character after it (for
+  ordinary sentence ends), within a bounded window always;
+* linear time, by an operation counter (characters examined), never a timer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from e2estream import IncrementalSegmenter, Segment
+from test_segmenter import llm_tokens
+
+# Fragments chosen to hit every rule: abbreviations, initials, numbers, ordinals, list
+# markers, ellipses, quotes, brackets, markdown, fences, tags, CJK, long words.
+FRAGMENTS = [
+    "Dr", "Mr", "U.S", "e.g", "z", "B", "d", "h", "usw", "etc", "a.m", "I", "The", "How",
+    "how", "Juni", "am", "vom", "12", "3", "1.000", "3.14", "v1.2.3", "x", "Ä", "é", "ß",
+    "word", "Seite", "hrs", "Thanks", "co", "Co",
+    ".", ".", ".", "!", "?", "…", "...", ". . .", "?!", ",", ";", ":", " — ", " - ",
+    " ", " ", " ", "  ", "\n", "\n\n", "\t",
+    '"', "“", "”", "„", "«", "»", "'", "(", ")", "[", "]",
+    "*", "**", "_", "~~", "`", "```", "~~~", "#", "- ", "1. ", "2. ", "a) ", "• ",
+    "<", ">", "<spell>", "</spell>", '<break time="1s"/>', '<lang xml:lang="de">', "</lang>",
+    "。", "！", "你好", "「", "」",
+    "https://docs.example.com/a.b", "jane.doe@example.com", ".env", "index.html",
+    "y" * 30, " The", " I", " how", " 3", " U.S", " e.g", " Juni", " word", " (", " `x`",
+]  # fmt: skip
+
+KNOBS: list[dict[str, Any]] = [
+    {"min_chars": 0, "first_clause_chars": None, "max_chars": None},
+    {},
+    {"min_chars": 8, "merge_first": True, "first_clause_chars": 5, "max_chars": 25},
+    {"max_chars": 12, "min_chars": 0, "first_clause_chars": None},
+]
+LANGUAGES = ["en", "de", "fr", "es", "zh", "xx"]
+
+texts = st.lists(st.sampled_from(FRAGMENTS), max_size=50).map("".join)
+knobs = st.sampled_from(KNOBS)
+languages = st.sampled_from(LANGUAGES)
+
+
+def split(text: str, cuts: list[int]) -> list[str]:
+    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    return [text[a:b] for a, b in itertools.pairwise(points)]
+
+
+def run(pieces: list[str], language: str, knob: dict[str, Any]) -> list[Segment]:
+    segmenter = IncrementalSegmenter(language, **knob)
+    out: list[Segment] = []
+    for piece in pieces:
+        out += segmenter.push(piece)
+    return out + segmenter.flush()
+
+
+def released_at(text: str, language: str, knob: dict[str, Any]) -> list[tuple[Segment, int]]:
+    """Segments released by ``push`` with one-character tokens, with how much was pushed."""
+    segmenter = IncrementalSegmenter(language, **knob)
+    out: list[tuple[Segment, int]] = []
+    for pushed, char in enumerate(text, 1):
+        out += [(segment, pushed) for segment in segmenter.push(char)]
+    return out
+
+
+@given(texts, st.lists(st.integers(min_value=0, max_value=10_000), max_size=12), knobs, languages)
+def test_tokenization_invariance(
+    text: str, cuts: list[int], knob: dict[str, Any], language: str
+) -> None:
+    whole = run([text], language, knob)
+    assert run(list(text), language, knob) == whole
+    assert run(split(text, cuts), language, knob) == whole
+    assert run(llm_tokens(text), language, knob) == whole
+
+
+@given(texts, knobs, languages)
+def test_coverage(text: str, knob: dict[str, Any], language: str) -> None:
+    result = run([text], language, knob)
+    end = 0
+    for index, segment in enumerate(result):
+        assert segment.index == index
+        assert segment.start == end  # contiguous, ordered, non-overlapping
+        assert segment.end > segment.start
+        assert segment.text
+        assert segment.text == text[segment.start : segment.end].strip()
+        assert segment.kind in ("text", "code")
+        end = segment.end
+    assert not text[end:].strip()  # every non-space character is covered
+    if result:
+        assert result[0].start == 0
+
+
+@given(texts, texts, texts, knobs, languages)
+def test_push_never_releases_what_a_later_character_could_change(
+    prefix: str, tail_a: str, tail_b: str, knob: dict[str, Any], language: str
+) -> None:
+    segmenter = IncrementalSegmenter(language, **knob)
+    early = segmenter.push(prefix)
+    for tail in (tail_a, tail_b):
+        assert run([prefix + tail], language, knob)[: len(early)] == early
+
+
+@given(texts, knobs, languages)
+def test_lookahead_is_bounded(text: str, knob: dict[str, Any], language: str) -> None:
+    # Every boundary is decided within a bounded window after the next segment's first
+    # character: the next word at most (initials, "U.S.", ordinals), or a tag.
+    for segment, pushed in released_at(text, language, knob):
+        rest = text[segment.end :]
+        next_char = segment.end + len(rest) - len(rest.lstrip())
+        assert pushed <= max(next_char + 1, segment.end + 17) + 300
+
+
+# Ordinary prose: words, sentence ends, line ends. Here the strict guarantee holds.
+words = st.sampled_from(["the", "cat", "sat", "We", "It", "big", "Hello", "world"])
+enders = st.sampled_from([". ", "! ", "? ", ".\n", "\n", "?\n", "! \n\n", ", "])
+prose = st.lists(st.tuples(st.lists(words, min_size=1, max_size=5), enders), max_size=12).map(
+    lambda parts: "".join(" ".join(ws).capitalize() + end for ws, end in parts)
+)
+
+
+@given(prose)
+def test_lookahead_for_ordinary_sentence_ends(text: str) -> None:
+    plain = {"min_chars": 0, "first_clause_chars": None, "max_chars": None}
+    released = released_at(text, "en", plain)
+    assert [s for s, _ in released] == run([text], "en", plain)[: len(released)]
+    for segment, pushed in released:
+        rest = text[segment.end :]
+        next_char = segment.end + len(rest) - len(rest.lstrip())
+        # No later than the first non-space character after the boundary...
+        assert pushed <= next_char + 1
+        # ...and at once for unambiguous ends: a line end, or "?" after a plain word.
+        if text[segment.end] == "\n" or segment.text.endswith("?"):
+            assert pushed <= segment.end + 1
+
+
+def work_for(text: str, knob: dict[str, Any]) -> int:
+    segmenter = IncrementalSegmenter("en", **knob)
+    for char in text:
+        segmenter.push(char)
+    segmenter.flush()
+    return segmenter._work
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=8).map("".join), knobs)
+def test_work_per_character_is_bounded(unit: str, knob: dict[str, Any]) -> None:
+    # Growth check on an operation counter: 4x the text costs about 4x the work,
+    # whatever the text before (both texts are longer than max_chars, so they are in
+    # the same regime); and each character costs a bounded amount.
+    small = unit * (600 // len(unit) + 1)
+    big = small * 4
+    w_small, w_big = work_for(small, knob), work_for(big, knob)
+    assert w_big <= 6 * w_small + 2000  # quadratic work would be 16x
+    assert w_big <= 400 * len(big) + 2000
+
+
+def test_pathological_inputs_stay_linear() -> None:
+    cases = [
+        "<" * 3000,
+        "`" * 3000,
+        "a`b" * 1000,
+        " " * 3000,
+        "x" * 3000,
+        "```\n" + "code line. More code\n" * 200,
+        "<spell>" + "a. B. " * 500,
+        "U.S. " + "H" * 3000,
+        ". " * 1500,
+        "1. " * 1000,
+    ]
+    for text in cases:
+        for knob in KNOBS:
+            assert work_for(text, knob) <= 400 * len(text) + 2000, (text[:20], knob)
+            half = text[: len(text) // 2]
+            assert work_for(text, knob) <= 2.5 * work_for(half, knob) + 2000, (text[:20], knob)
+
+
+@given(
+    texts,
+    st.lists(st.integers(min_value=0, max_value=10_000), max_size=12),
+    st.lists(st.booleans(), max_size=12),
+    knobs,
+)
+def test_flush_partial_keeps_coverage_and_cuts_between_words(
+    text: str, cuts: list[int], partial_after: list[bool], knob: dict[str, Any]
+) -> None:
+    segmenter = IncrementalSegmenter("en", **knob)
+    result: list[Segment] = []
+    partial: list[Segment] = []
+    for number, piece in enumerate(split(text, cuts)):
+        result += segmenter.push(piece)
+        if number < len(partial_after) and partial_after[number]:
+            handed = segmenter.flush_partial()
+            partial += handed
+            result += handed
+    result += segmenter.flush()
+    end = 0
+    for index, segment in enumerate(result):
+        assert (segment.index, segment.start) == (index, end)
+        assert segment.text == text[segment.start : segment.end].strip()
+        end = segment.end
+    assert not text[end:].strip()
+    for segment in partial:
+        # Cut at a space, never inside a word, and never inside code.
+        assert text[segment.end].isspace()
+        assert segment.kind == "text"
