@@ -182,7 +182,7 @@ class ReplyMetrics:
         time_to_first_token: When the first :class:`TokenEvent` was delivered.
         time_to_first_segment: When the first :class:`SegmentEvent` was delivered.
         time_to_first_audio: When the first :class:`AudioEvent` was delivered.
-        total_time: When the reply's last event before :class:`DoneEvent` was delivered.
+        total_time: When the stream ended (the :class:`DoneEvent` was made).
         tokens: Number of text deltas.
         segments: Number of segments.
         audio_bytes: Bytes of audio delivered.
