@@ -29,7 +29,7 @@ from ._synthesizer import (
     ProgressiveSynthesizer,
     SegmenterFactory,
     check_positive_int,
-    make_segmenter,
+    check_segmenter,
     segmenter_for_stream,
 )
 from ._util import aclosing, async_context, single_exception_unwrapped
@@ -187,7 +187,7 @@ async def stream_reply(
         raise ValueError(f"idle_flush must be a positive number of seconds, got {idle_flush}")
     if segmenter is None:
         segmenter = IncrementalSegmenter(language or "en")
-    make_segmenter(segmenter)  # a wrong kind of segmenter fails here, before any task starts
+    check_segmenter(segmenter)  # a wrong kind of segmenter fails here, before any task starts
     progressive = ProgressiveSynthesizer(
         synthesizer, max_concurrency=max_concurrency, max_buffered_bytes=max_buffered_bytes
     )

@@ -77,24 +77,29 @@ def segmenter_for_stream(segmenter: SegmenterFactory | None) -> Iterator[Increme
         _SEGMENTERS_IN_USE.discard(made)
 
 
-def make_segmenter(segmenter: SegmenterFactory | None) -> IncrementalSegmenter:
-    """Return the segmenter to use for one reply."""
-    if segmenter is None:
-        return IncrementalSegmenter()
-    if isinstance(segmenter, IncrementalSegmenter):
-        return segmenter
-    if callable(segmenter):
-        made = segmenter()
-        if not isinstance(made, IncrementalSegmenter):
-            raise TypeError(
-                f"the segmenter factory returned a {type(made).__name__}, "
-                "not an IncrementalSegmenter"
-            )
-        return made
+def check_segmenter(segmenter: object) -> None:
+    """Raise ``TypeError`` unless ``segmenter`` is None, a segmenter, or a factory of one."""
+    if segmenter is None or isinstance(segmenter, IncrementalSegmenter) or callable(segmenter):
+        return
     raise TypeError(
         f"segmenter must be an IncrementalSegmenter or a factory of one, "
         f"not a {type(segmenter).__name__}"
     )
+
+
+def make_segmenter(segmenter: SegmenterFactory | None) -> IncrementalSegmenter:
+    """Return the segmenter to use for one reply."""
+    check_segmenter(segmenter)
+    if segmenter is None:
+        return IncrementalSegmenter()
+    if isinstance(segmenter, IncrementalSegmenter):
+        return segmenter
+    made = segmenter()
+    if not isinstance(made, IncrementalSegmenter):
+        raise TypeError(
+            f"the segmenter factory returned a {type(made).__name__}, not an IncrementalSegmenter"
+        )
+    return made
 
 
 class _Job:
@@ -274,8 +279,7 @@ class ProgressiveSynthesizer:
         check_synthesizer(synthesizer)
         check_positive_int("max_concurrency", max_concurrency)
         check_positive_int("max_buffered_bytes", max_buffered_bytes)
-        if segmenter is not None and not callable(segmenter):
-            make_segmenter(segmenter)  # raises the TypeError that names the problem
+        check_segmenter(segmenter)
         self.synthesizer = synthesizer
         self.segmenter = segmenter
         self.max_concurrency = max_concurrency
