@@ -181,40 +181,40 @@ async def stream_reply(
             async for event in events:
                 await websocket.send_json(event.to_dict())
     """
+    # Validate everything before anything is opened or started.
     check_positive_int("max_buffered_events", max_buffered_events)
-    tokens = token_source(source)
     if idle_flush is not None and not idle_flush > 0:
         raise ValueError(f"idle_flush must be a positive number of seconds, got {idle_flush}")
     if segmenter is None:
         segmenter = IncrementalSegmenter(language or "en")
-    check_segmenter(segmenter)  # a wrong kind of segmenter fails here, before any task starts
+    check_segmenter(segmenter)
     progressive = ProgressiveSynthesizer(
         synthesizer, max_concurrency=max_concurrency, max_buffered_bytes=max_buffered_bytes
     )
-    segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
-        MAX_PENDING_SEGMENTS
-    )
-    with (
-        segments_receive,
-        single_exception_unwrapped(),
-        segmenter_for_stream(segmenter) as reply_segmenter,
-    ):
-        async with anyio.create_task_group() as task_group:
-            deltas: AsyncIterator[str | _Idle] = tokens
-            if idle_flush is not None:
-                deltas = _with_idle_markers(tokens, idle_flush, task_group)
-            async with (
-                progressive.stream(segments_receive) as chunks,
-                merge_events(
-                    _token_events(deltas, reply_segmenter, segments_send),
-                    _audio_events(chunks),
-                    max_buffer=max_buffered_events,
-                ) as events,
-            ):
-                try:
-                    yield ReplyStream(events, progressive.audio_format)
-                finally:
-                    task_group.cancel_scope.cancel()
+    tokens = token_source(source)
+    with single_exception_unwrapped(), segmenter_for_stream(segmenter) as reply_segmenter:
+        segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
+            MAX_PENDING_SEGMENTS
+        )
+        # _token_events closes segments_send when it ends; this closes it (again,
+        # harmlessly) should that generator never have started.
+        with segments_send, segments_receive:
+            async with anyio.create_task_group() as task_group:
+                deltas: AsyncIterator[str | _Idle] = tokens
+                if idle_flush is not None:
+                    deltas = _with_idle_markers(tokens, idle_flush, task_group)
+                async with (
+                    progressive.stream(segments_receive) as chunks,
+                    merge_events(
+                        _token_events(deltas, reply_segmenter, segments_send),
+                        _audio_events(chunks),
+                        max_buffer=max_buffered_events,
+                    ) as events,
+                ):
+                    try:
+                        yield ReplyStream(events, progressive.audio_format)
+                    finally:
+                        task_group.cancel_scope.cancel()
 
 
 class _Idle:
