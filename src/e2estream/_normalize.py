@@ -46,6 +46,12 @@ _EMOJI = re.compile(
 _TABLE_PIPE = re.compile(r"[ \t]*\|[ \t]*")
 _SPACES = re.compile(r"[ \t]{2,}")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# A character some rule above needs (markup, URL, emoji, a line break, a run of spaces).
+# Text without one (most sentences) only gets its outer whitespace stripped.
+_MARKUP = re.compile(
+    "[-\n\t#>*_~`|\\]/+•⁃◦▪‣\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff"
+    "\ufe0e\ufe0f\u200d\u20e3\U000e0020-\U000e007f]|  |www\\."
+)
 
 
 def _host(match: re.Match[str]) -> str:
@@ -83,8 +89,8 @@ def normalize_speech(text: str) -> str:
         >>> normalize_speech("**Note:** see [the docs](https://docs.example.com/a) 🙂")
         'Note: see the docs'
     """
-    if not text:
-        return text
+    if _MARKUP.search(text) is None:
+        return text.strip()
     out = _RULE_LINE.sub("", text)
     out = _HEADING.sub("", out)
     out = _QUOTE.sub("", out)

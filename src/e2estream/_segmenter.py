@@ -19,6 +19,7 @@ How it works, and why it is fast and tokenization-independent:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ._lang import LanguageRules, rules_for
 from ._normalize import SpeechNormalizer, normalize_speech
@@ -47,12 +48,14 @@ DEFAULT_SPAN_TAGS = frozenset(
 )
 
 _TERMS = ".!?…‼⁇⁈⁉"
+_TERM_SET = frozenset(_TERMS)
 _CJK_TERMS = "。！？｡"
 # Marks that may open the next sentence before its first letter.
 _OPENERS = "\"'“‘„‚«‹»›¿¡*_~[「『（"
 _BULLETS = "•⁃◦▪‣"
 
 _CAND = re.compile(r"[.!?…‼⁇⁈⁉。！？｡\n<`)•⁃◦▪‣]")
+_CAND_CHARS = frozenset(".!?…‼⁇⁈⁉。！？｡\n<`)•⁃◦▪‣")
 _CAND_CLAUSE = re.compile(r"[.!?…‼⁇⁈⁉。！？｡\n<`)•⁃◦▪‣,;:—–-]")
 _CAND_SPAN = re.compile(r"[\n<]")
 # Runs are bounded so that a decision never re-reads an unbounded run on every push.
@@ -79,6 +82,8 @@ _WS_CHAR = re.compile(r"\s")
 _NEWLINE = re.compile(r"\n")
 
 _BACK = 40  # how far back the word before a period may reach
+_WORD_LEAD = "\"'“‘„‚«‹([{¿¡*_~"  # stripped before the word before a period
+_PREV_STRIP = "\"'“‘„‚«‹([{*_~,;:"  # stripped around the token before that
 _MAX_TAG = 256  # a "<" without ">" within this many characters is a literal "<"
 _MAX_INLINE_CODE = 256  # the same for a backtick without its closing backtick
 _MAX_WS_WAIT = 16  # after this much whitespace (no newline) a boundary is decided
@@ -165,6 +170,7 @@ class IncrementalSegmenter:
     _pending_atomic: int
     _code: tuple[str, int] | None
     _fast_re: re.Pattern[str]
+    _fast_search: Callable[..., re.Match[str] | None]
     _code_line: int
     _code_seen: int
     _forced_start: int
@@ -234,7 +240,7 @@ class IncrementalSegmenter:
         # split of the text gives the same segments.
         if pos == len(buf):
             try:
-                found = self._fast_re.search(text)
+                found = self._fast_search(text)
             except TypeError:
                 raise TypeError(f"push() takes a str, not {type(text).__name__}") from None
             if found is None:
@@ -248,48 +254,65 @@ class IncrementalSegmenter:
                 if end <= self._fast_until:
                     self._pos = end
                     return []
+                if self._text_start < 0 and self._lead == pos and self._code is None:
+                    # The text before the segment's first character (as _scan() does).
+                    nonspace = _NONWS.search(buf, pos)
+                    if nonspace is None:
+                        self._lead = self._pos = end
+                        return []
+                    start = nonspace.start()
+                    if buf[start] != "~":  # "~~~" may open a code block: _scan() decides
+                        self._text_start = self._lead = start
+                        self._fast_until = start + self._max
+                        if end <= self._fast_until:
+                            self._pos = end
+                            return []
                 self._buf = buf = buf[:pos]
             elif type(text) is str:
+                if text in _TERM_SET and pos < self._fast_until and self._text_start >= 0:
+                    # A lone terminator: it waits for the next character (as in
+                    # _push_special), the scan stays at it.
+                    self._buf = ""
+                    buf += text
+                    self._buf = buf
+                    return []
                 return self._push_special(text, found)
-        elif pos == len(buf) - 1 and type(text) is str and text and buf[pos] in _TERMS:
-            first = text[0]
-            new_len = len(buf) + len(text)
+        elif pos >= 0 and type(text) is str and text:
+            # The scan stopped at a candidate (``pos``) whose decision needs more text.
+            ch = buf[pos]
+            verdict: bool | None = None
             if (
-                ((text == " ." and buf[pos] == ".") or not text.strip(".!?"))
-                and new_len - pos < 16
-                and new_len <= self._fast_until
-            ):
-                # ". ." (a spaced ellipsis goes on) or "?!"/"..." (the run goes on):
-                # still waiting, now at the last terminator of the run.
-                self._buf = ""
-                buf += text
-                self._buf = buf
-                if text == " .":
-                    self._pos = len(buf) - 1
-                return []
-            if first not in _AFTER_TERM and not first.isspace():
-                # "3.14", "U.S", "e.g": a terminator glued to the next word is no
-                # boundary; the scan is caught up again.
-                self._pos = len(buf)
-                return self.push(text)
-            if (
-                first == " "
-                and text[1:2].isupper()
-                and buf[pos] in ".!?"
+                text[0] == " "
+                and pos == len(buf) - 1
+                and ch in ".!?"
                 and len(buf) <= self._fast_until
-                and self._list is None
-                and pos - self._text_start > 9
                 and not self._spans
-                and self._plain_word(buf, pos, 4)
             ):
-                # The most common boundary, "word. Next" (see _on_terminator).
-                cut = self._sentence_cut(pos + 1)
+                # The most common shapes, "word. Next" and "word. next", decided as
+                # _on_terminator() would: "!" and "?" before a capital always end the
+                # sentence, a period after a plain word that is no abbreviation too;
+                # a lower-case word after "." or "!" never does.
+                simple = ch != "." or (
+                    self._list is None and pos - self._text_start > 9 and buf[pos - 1] != " "
+                )
+                if text[1:2].isupper():
+                    if ch != ".":
+                        verdict = True
+                    elif simple:
+                        verdict = self._word_ends_sentence(buf, pos)
+                elif simple and ch != "?" and text[1:2].islower():
+                    verdict = False
+                if verdict is False:
+                    self._pos = len(buf)  # no boundary: the scan goes on after it
+                    return self.push(text)
+            if verdict:
+                cut = self._sentence_cut(pos + 1) if self.min_chars else pos + 1
                 if cut < 0:
                     self._pos = len(buf)
                     return self.push(text)
                 out: list[Segment] = []
                 self._cut(cut, out, "text")
-                if self._fast_re.search(text) is None:
+                if self._fast_search(text) is None:
                     # The next segment starts at text[1], an upper-case letter.
                     self._buf = text
                     self._pos = len(text)
@@ -297,23 +320,90 @@ class IncrementalSegmenter:
                     self._fast_until = 1 + self._max
                     return out
                 return out + self.push(text)
-        elif (
-            self._pending_atomic == pos
-            and pos >= 0
-            and type(text) is str
-            and buf[pos] == "`"
-            and "`" not in text
-            and "\n" not in text
-            and len(buf) + len(text) - pos < _MAX_INLINE_CODE - 1
-            and len(buf) + len(text) <= self._fast_until
-        ):
-            # Inside inline code that has not closed yet: only a backtick or a newline
-            # can change anything (see _on_backtick).
-            self._buf = ""
-            buf += text
-            self._buf = buf
-            return []
+            new_len = len(buf) + len(text)
+            if pos == len(buf) - 1 and ch in _TERMS:
+                if (
+                    ((text == " ." and ch == ".") or not text.strip(".!?"))
+                    and new_len - pos < 16
+                    and new_len <= self._fast_until
+                ):
+                    # ". ." (a spaced ellipsis goes on) or "?!"/"..." (the run goes on):
+                    # still waiting, now at the last terminator of the run.
+                    self._buf = ""
+                    buf += text
+                    self._buf = buf
+                    if text == " .":
+                        self._pos = len(buf) - 1
+                    return []
+                first = text[0]
+                if first not in _AFTER_TERM and not first.isspace():
+                    # "3.14", "U.S", "e.g": a terminator glued to the next word is no
+                    # boundary; the scan is caught up again.
+                    self._pos = len(buf)
+                    return self.push(text)
+            elif (
+                ch == "`"
+                and self._pending_atomic == pos
+                and "`" not in text
+                and "\n" not in text
+                and new_len - pos < _MAX_INLINE_CODE - 1
+                and new_len <= self._fast_until
+            ):
+                # Inside inline code that has not closed yet: only a backtick or a
+                # newline can change anything (see _on_backtick).
+                self._buf = ""
+                buf += text
+                self._buf = buf
+                return []
+            if (
+                self._text_start >= 0
+                and not self._spans
+                and self._code is None
+                and pos <= self._fast_until
+                and ch in _CAND_CHARS
+            ):
+                # The decision at ``pos``, as the next step of _scan() would take it.
+                self._buf = ""
+                buf += text
+                self._buf = buf
+                self._work += 1 + (new_len - pos if new_len - pos < _WINDOW else _WINDOW)
+                if ch in _TERMS:
+                    nxt, cut = self._on_terminator(buf, pos, False)
+                else:
+                    nxt, cut = self._decide(buf, pos, False)
+                if nxt == _NEED:
+                    return []
+                out = []
+                if cut >= 0:
+                    nxt -= self._cut(cut, out, "text")
+                return self._resume(nxt, out)
         return self._push_slow(text)
+
+    def _resume(self, pos: int, out: list[Segment]) -> list[Segment]:
+        """Go on scanning at ``pos`` after a decision; finish at once if nothing is left.
+
+        The quick exit does what the next iterations of _scan() would do when no
+        candidate follows ``pos``: note where the segment's text starts, stop at the end.
+        """
+        buf = self._buf
+        if self._code is None and self._fast_search(buf, pos) is None:
+            n = len(buf)
+            if self._text_start < 0:
+                first = _NONWS.search(buf, self._lead)
+                if first is None:
+                    self._lead = n
+                    self._pos = max(pos, n)
+                    return out
+                start = first.start()
+                if buf[start] != "~":
+                    self._text_start = self._lead = start
+                    self._fast_until = start + self._max
+            if self._text_start >= 0 and n <= self._fast_until:
+                self._pos = n
+                return out
+        self._pos = pos
+        self._scan(out, False)
+        return out
 
     def _push_special(self, text: str, found: re.Match[str]) -> list[Segment]:
         """Fast paths for a caught-up scan whose new text holds a candidate."""
@@ -447,6 +537,7 @@ class IncrementalSegmenter:
         self._pending_atomic = -1  # a "<" or backtick waiting for its end
         self._code = None  # (fence character, fence length)
         self._fast_re = self._fast  # what push() looks for before doing any work
+        self._fast_search = self._fast.search
         self._code_line = -1  # start of the next code line to check for the closing fence
         self._code_seen = 0  # code text already searched for a newline
         self._forced_start = -1  # segment start whose text before the limit has no cut
@@ -487,6 +578,7 @@ class IncrementalSegmenter:
                         self._code_seen = fence.end()
                         # Inside code only a newline can matter, and nothing is cut.
                         self._fast_re = _NEWLINE
+                        self._fast_search = _NEWLINE.search
                         self._fast_until = 1 << 62
             if self._code is not None:
                 if not self._scan_code(out, final):
@@ -709,6 +801,36 @@ class IncrementalSegmenter:
     def _on_terminator(self, buf: str, i: int, final: bool) -> tuple[int, int]:
         n = len(buf)
         e = i + 1
+        if e + 1 < n and buf[e] == " " and buf[e + 1].isalnum():
+            # The common shape, "x. Word", "x! word", "x? 42": the general path below
+            # reduced to what can apply to it (no run, tag, ellipsis or opener).
+            first = buf[i]
+            c = buf[e + 1]
+            spaced = self._rules.spaced_closers
+            if spaced and c in spaced:
+                pass  # the general path
+            elif first == ".":
+                if (
+                    e - self._text_start > 9
+                    and self._list is None
+                    and (i == 0 or buf[i - 1] != " ")
+                ):
+                    if c.isupper() or (c.isalpha() and not c.islower()):
+                        cls = "upper"
+                    elif c.isdigit():
+                        cls = "digit"
+                    else:
+                        return e, -1
+                    decision = self._period_decision(buf, i, e + 1, cls, final)
+                    if decision is None:
+                        return _NEED, -1
+                    return (e, self._sentence_cut(e)) if decision else (e, -1)
+            elif first == "!" or first == "?":
+                if c.isupper() or (c.isalpha() and not c.islower()) or c.isdigit():
+                    return e, self._sentence_cut(e)
+                if first == "?" and self._plain_word(buf, i):
+                    return e, self._sentence_cut(e)
+                return e, -1
         if e < n and buf[e] in _RUN_CHARS:
             run = _RUN.match(buf, i)
             e = run.end() if run is not None else e
@@ -820,13 +942,49 @@ class IncrementalSegmenter:
 
     def _plain_word(self, buf: str, i: int, shortest: int = 2) -> bool:
         """Is the token before ``i`` an ordinary word that cannot be an abbreviation?"""
-        _, token = self._prev_token(buf, i)
-        word = token.lstrip("\"'“‘„‚«‹([{¿¡*_~")
-        if len(word) < shortest or not word.isalpha():
+        lo = i - _BACK if i > _BACK else 0
+        start = buf.rfind(" ", lo, i) + 1 or lo
+        word = buf[start:i]
+        if word.isalpha():  # the common case: no other whitespace, nothing to strip
+            self._work += i - start
+        else:
+            _, token = self._prev_token(buf, i)
+            word = token.lstrip(_WORD_LEAD)
+            if not word.isalpha():
+                return False
+        if len(word) < shortest:
             return False
         lower = word.lower()
         rules = self._rules
         return lower not in rules.abbreviations and lower not in rules.prepositive
+
+    def _word_ends_sentence(self, buf: str, i: int) -> bool | None:
+        """Decide whether the period at ``i`` ends a sentence before a capital, if easy.
+
+        Only the common case that _period_decision() settles by its first test: a word
+        of letters (no quotes, no inner period) that cannot combine with the token
+        before it ("z. B."). None: not that case.
+        """
+        lo = i - _BACK if i > _BACK else 0
+        start = buf.rfind(" ", lo, i) + 1 or lo
+        word = buf[start:i]
+        size = len(word)
+        if not word.isalpha() or not (
+            size > 3
+            or (
+                size > 1
+                and (start <= 1 or (buf[start - 2] != "." and buf[start - 2] not in _PREV_STRIP))
+            )
+        ):
+            return None
+        self._work += size
+        lower = word.lower()
+        rules = self._rules
+        if lower in rules.prepositive:
+            return False
+        if lower not in rules.abbreviations or not rules.abbreviation_needs_starter:
+            return True
+        return None
 
     @staticmethod
     def _spaced_chain(buf: str, i: int) -> tuple[int, bool] | None:
@@ -843,22 +1001,47 @@ class IncrementalSegmenter:
 
     def _prev_token(self, buf: str, end: int) -> tuple[int, str]:
         """The whitespace-delimited token ending at ``end`` and where it starts."""
-        lo = max(0, end - _BACK)
+        lo = end - _BACK if end > _BACK else 0
         start = buf.rfind(" ", lo, end) + 1 or lo
-        # Other whitespace is rare: look for it only inside the (short) token.
-        start = max(start, buf.rfind("\n", start, end) + 1, buf.rfind("\t", start, end) + 1)
+        token = buf[start:end]
+        if "\n" in token or "\t" in token:
+            # Other whitespace is rare: look for it only inside the (short) token.
+            start = max(start, buf.rfind("\n", start, end) + 1, buf.rfind("\t", start, end) + 1)
+            token = buf[start:end]
         self._work += end - start
-        return start, buf[start:end]
+        return start, token
 
     def _period_decision(self, buf: str, i: int, k: int, cls: str, final: bool) -> bool | None:
         """Does the period at ``i`` end a sentence? ``k`` is the next word's start."""
         rules = self._rules
+        lo = i - _BACK if i > _BACK else 0
+        start = buf.rfind(" ", lo, i) + 1 or lo
+        word = buf[start:i]
+        if word.isalpha():
+            # The common case, a plain word (so no other whitespace and nothing to strip)
+            # that cannot combine with the token before it ("z. B."): only the
+            # abbreviation lists matter.
+            self._work += i - start
+            size = len(word)
+            if size > 3 or (
+                size > 1
+                and (start <= 1 or (buf[start - 2] != "." and buf[start - 2] not in _PREV_STRIP))
+            ):
+                lower = word.lower()
+                if lower in rules.prepositive:
+                    return False
+                is_abbreviation = lower in rules.abbreviations
+                if cls == "digit":
+                    return not is_abbreviation
+                if not is_abbreviation or not rules.abbreviation_needs_starter:
+                    return True
         start, token = self._prev_token(buf, i)
-        word = token.lstrip("\"'“‘„‚«‹([{¿¡*_~")
+        word = token.lstrip(_WORD_LEAD)
         if not word:
             return cls == "upper"
         lower = word.lower()
-        if len(word) > 3 and word.isalpha():
+        alpha = word.isalpha()
+        if alpha and len(word) > 3:
             # The common case, an ordinary word: only the abbreviation lists matter.
             if lower in rules.prepositive:
                 return False
@@ -868,19 +1051,25 @@ class IncrementalSegmenter:
                 return True
         combined = lower
         prev_lower = ""
-        is_number = _NUMBER.match(word) is not None
-        if start > 1 and (len(word) <= 3 or is_number):
+        # A word of letters is no number; and the token before it can only combine
+        # with it ("z. B.") if that token ends with a period.
+        is_number = not alpha and _NUMBER.match(word) is not None
+        if (
+            start > 1
+            and (len(word) <= 3 or is_number)
+            and (not alpha or buf[start - 2] == "." or buf[start - 2] in _PREV_STRIP)
+        ):
             # "z. B.", "u. Ä.": an abbreviation written with an inner space; and the
             # word before a number ("am 3. Oktober").
             _, prev = self._prev_token(buf, start - 1)
-            prev_lower = prev.lower().strip("\"'“‘„‚«‹([{*_~,;:")
+            prev_lower = prev.lower().strip(_PREV_STRIP)
             if prev_lower.endswith(".") and 2 <= len(prev_lower) <= 4:
                 combined = prev_lower + lower
         if lower in rules.prepositive or combined in rules.prepositive:
             return False
         is_abbreviation = lower in rules.abbreviations or combined in rules.abbreviations
         is_initial = len(word) == 1 and word.isalpha()
-        is_multi = _MULTI_PERIOD.match(word) is not None
+        is_multi = "." in word and _MULTI_PERIOD.match(word) is not None
         if cls == "digit":
             return not (is_number or is_abbreviation or is_initial or is_multi) and (
                 word[-1].isalpha()
@@ -1015,28 +1204,30 @@ class IncrementalSegmenter:
 
     def _cut(self, cut: int, out: list[Segment], kind: SegmentKind) -> int:
         """Emit ``buf[:cut]`` as a segment unless it is blank; return how much was cut."""
-        buf = self._buf
         if cut <= 0:
             return 0
+        buf = self._buf
         text = buf[:cut].strip()
         if not text:
             return 0  # whitespace stays with the next segment: spans remain contiguous
+        speech: str | None = None
         if kind == "code":
-            speech: str | None = _code_body(text) if self.speak_code else ""
+            speech = _code_body(text) if self.speak_code else ""
             self._code = None
             self._fast_re = self._fast
+            self._fast_search = self._fast.search
             self._code_line = -1
-        else:
-            speech = None
-            if self.normalize is not None:
-                spoken = self.normalize(text)
-                if spoken != text:
-                    speech = spoken
-        out.append(Segment(self._index, self._base, self._base + cut, text, kind, speech))
+        elif self.normalize is not None:
+            spoken = self.normalize(text)
+            if spoken != text:
+                speech = spoken
+        base = self._base
+        out.append(Segment(self._index, base, base + cut, text, kind, speech))
         self._index += 1
         self._buf = buf[cut:]
-        self._base += cut
-        self._pos = max(self._pos - cut, 0)
+        self._base = base + cut
+        pos = self._pos - cut
+        self._pos = pos if pos > 0 else 0
         self._text_start = self._fast_until = -1
         self._list = None
         if self._atomic:
