@@ -172,8 +172,14 @@ async def run_naive(reply: str, config: Config) -> Run:
     return Run(arrivals[0][0], stall_time(arrivals), sum(d for _, d in arrivals))
 
 
-async def run_stream_reply(reply: str, config: Config) -> tuple[Run, float, float]:
-    """Returns the run, the lower bound, and the token-arrival time of the release token."""
+async def run_stream_reply(
+    reply: str, config: Config, *, stop_at_first_audio: bool = False
+) -> tuple[Run, float, float]:
+    """Return the run, the lower bound and the segmenter's lookahead (both in seconds).
+
+    With ``stop_at_first_audio`` the reply is abandoned at its first audio chunk (the
+    run then holds that one chunk): enough to measure time to first audio.
+    """
     tts = fake_tts(config)
     start = anyio.current_time()
     arrivals: list[tuple[float, float]] = []
@@ -188,7 +194,9 @@ async def run_stream_reply(reply: str, config: Config) -> tuple[Run, float, floa
                 first_segment_end = event.segment.end
             elif isinstance(event, AudioEvent):
                 arrivals.append((now, event.duration or 0.0))
-    assert first_segment_end is not None
+                if stop_at_first_audio:
+                    break
+    assert first_segment_end is not None and arrivals
     return Run(arrivals[0][0], stall_time(arrivals), sum(d for _, d in arrivals)), *bounds(
         reply, token_times, first_segment_end, config
     )
@@ -268,24 +276,8 @@ def part1(configs: list[Config]) -> tuple[str, list[float]]:
 
 async def real_clock_ttfa(reply: str, config: Config) -> float:
     """stream_reply on the real clock, up to the first audio; returns distance minus lookahead."""
-    tts = fake_tts(config)
-    start = anyio.current_time()
-    token_times: list[tuple[int, float]] = []
-    first_segment_end = None
-    async with stream_reply(llm(reply, config), tts) as events:
-        async for event in events:
-            now = anyio.current_time() - start
-            if isinstance(event, TokenEvent):
-                token_times.append((event.offset + len(event.text), now))
-            elif isinstance(event, SegmentEvent) and first_segment_end is None:
-                first_segment_end = event.segment.end
-            elif isinstance(event, AudioEvent):
-                assert first_segment_end is not None
-                lower, lookahead = bounds(reply, token_times, first_segment_end, config)
-                # The scripted LLM's schedule is the ideal; measure against the ideal
-                # arrival times, so LLM-side timer lateness counts against us too.
-                return now - lower - lookahead
-    raise AssertionError("no audio")
+    run, lower, lookahead = await run_stream_reply(reply, config, stop_at_first_audio=True)
+    return run.ttfa - lower - lookahead
 
 
 def part2(configs: list[Config], backend: str) -> tuple[str, float]:
