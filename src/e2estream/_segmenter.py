@@ -90,6 +90,10 @@ _MAX_WS_WAIT = 16  # after this much whitespace (no newline) a boundary is decid
 _MAX_WORD = 24  # a following word this long is no starter, month or ordinal noun
 _WINDOW = _MAX_TAG + 64  # the most a single decision reads after its candidate
 _NEED = -1  # "decision needs more text": stop scanning here until the next push
+# ``_pos`` when the scan has read the whole buffer. A sentinel rather than ``len(_buf)``
+# so that push(), on the hot path, appends text without storing a new position.
+_CAUGHT_UP = -1
+_FLUSHED = -2  # ``_pos`` after flush(): no fast path matches, the next push() resets
 
 
 def _check_count(name: str, value: int | None, *, allow_none: bool, minimum: int = 0) -> None:
@@ -238,7 +242,7 @@ class IncrementalSegmenter:
         # Fast paths first, in order of frequency. Each does exactly what _scan() would
         # do for that text, without its bookkeeping; the property tests check that any
         # split of the text gives the same segments.
-        if pos == len(buf):
+        if pos == _CAUGHT_UP:
             try:
                 found = self._fast_search(text)
             except TypeError:
@@ -252,29 +256,30 @@ class IncrementalSegmenter:
                 self._buf = buf
                 end = len(buf)
                 if end <= self._fast_until:
-                    self._pos = end
-                    return []
+                    return []  # the scan stays caught up
+                pos = end - len(text)
                 if self._text_start < 0 and self._lead == pos and self._code is None:
                     # The text before the segment's first character (as _scan() does).
                     nonspace = _NONWS.search(buf, pos)
                     if nonspace is None:
-                        self._lead = self._pos = end
+                        self._lead = end
                         return []
                     start = nonspace.start()
                     if buf[start] != "~":  # "~~~" may open a code block: _scan() decides
                         self._text_start = self._lead = start
                         self._fast_until = start + self._max
                         if end <= self._fast_until:
-                            self._pos = end
                             return []
                 self._buf = buf = buf[:pos]
             elif type(text) is str:
+                pos = len(buf)
                 if text in _TERM_SET and pos < self._fast_until and self._text_start >= 0:
                     # A lone terminator: it waits for the next character (as in
                     # _push_special), the scan stays at it.
                     self._buf = ""
                     buf += text
                     self._buf = buf
+                    self._pos = pos
                     return []
                 return self._push_special(text, found)
         elif pos >= 0 and type(text) is str and text:
@@ -303,19 +308,19 @@ class IncrementalSegmenter:
                 elif simple and ch != "?" and text[1:2].islower():
                     verdict = False
                 if verdict is False:
-                    self._pos = len(buf)  # no boundary: the scan goes on after it
+                    self._pos = _CAUGHT_UP  # no boundary: the scan goes on after it
                     return self.push(text)
             if verdict:
                 cut = self._sentence_cut(pos + 1) if self.min_chars else pos + 1
                 if cut < 0:
-                    self._pos = len(buf)
+                    self._pos = _CAUGHT_UP
                     return self.push(text)
                 out: list[Segment] = []
                 self._cut(cut, out, "text")
                 if self._fast_search(text) is None:
                     # The next segment starts at text[1], an upper-case letter.
                     self._buf = text
-                    self._pos = len(text)
+                    self._pos = _CAUGHT_UP
                     self._lead = self._text_start = 1
                     self._fast_until = 1 + self._max
                     return out
@@ -339,7 +344,7 @@ class IncrementalSegmenter:
                 if first not in _AFTER_TERM and not first.isspace():
                     # "3.14", "U.S", "e.g": a terminator glued to the next word is no
                     # boundary; the scan is caught up again.
-                    self._pos = len(buf)
+                    self._pos = _CAUGHT_UP
                     return self.push(text)
             elif (
                 ch == "`"
@@ -392,16 +397,16 @@ class IncrementalSegmenter:
                 first = _NONWS.search(buf, self._lead)
                 if first is None:
                     self._lead = n
-                    self._pos = max(pos, n)
+                    self._pos = _CAUGHT_UP
                     return out
                 start = first.start()
                 if buf[start] != "~":
                     self._text_start = self._lead = start
                     self._fast_until = start + self._max
             if self._text_start >= 0 and n <= self._fast_until:
-                self._pos = n
+                self._pos = _CAUGHT_UP
                 return out
-        self._pos = pos
+        self._pos = pos if pos < len(buf) else _CAUGHT_UP
         self._scan(out, False)
         return out
 
@@ -421,7 +426,8 @@ class IncrementalSegmenter:
                 out: list[Segment] = []
                 self._cut(pos, out, "text")
                 self._buf = text
-                self._pos = self._lead = len(text)
+                self._lead = len(text)
+                self._pos = _CAUGHT_UP
                 return out
             return self._push_slow(text)
         if self._text_start < 0:
@@ -453,7 +459,7 @@ class IncrementalSegmenter:
                 self._buf = ""
                 buf += text
                 self._buf = buf
-                self._pos = end if candidate is None else end - 1
+                self._pos = _CAUGHT_UP if candidate is None else end - 1
                 return []
         return self._push_slow(text)
 
@@ -466,6 +472,8 @@ class IncrementalSegmenter:
             buf = ""
         if not text:
             return []
+        if self._pos == _CAUGHT_UP:
+            self._pos = len(buf)  # the new text still has to be scanned
         self._buf = ""
         buf += text
         self._buf = buf
@@ -486,7 +494,7 @@ class IncrementalSegmenter:
             self._cut(len(self._buf), out, "code" if self._code else "text")
             self._flushed = True
             self._fast_until = -1
-            self._pos = -2  # no fast path matches: the next push() starts a new reply
+            self._pos = _FLUSHED
         return out
 
     def flush_partial(self) -> list[Segment]:
@@ -525,7 +533,7 @@ class IncrementalSegmenter:
         self._buf = ""
         self._base = 0  # offset of _buf[0] in the reply
         self._index = 0
-        self._pos = 0  # scan resumes here
+        self._pos = _CAUGHT_UP  # where the scan resumes
         self._flushed = False
         self._text_start = -1  # first non-space character of the current segment
         self._fast_until = -1  # push() may skip scanning while the buffer is this short
@@ -548,6 +556,8 @@ class IncrementalSegmenter:
 
     def _scan(self, out: list[Segment], final: bool) -> None:
         pos = self._pos
+        if pos < 0:
+            pos = len(self._buf)
         while True:
             buf = self._buf
             n = len(buf)
@@ -556,7 +566,7 @@ class IncrementalSegmenter:
                 self._work += (found.start() if found is not None else n) - self._lead + 1
                 if found is None:
                     self._lead = n
-                    self._pos = max(pos, n)
+                    self._pos = _CAUGHT_UP
                     return
                 start = found.start()
                 self._lead = start
@@ -566,11 +576,11 @@ class IncrementalSegmenter:
                     fence = _FENCE.match(buf, start)
                     if fence is None and not final and n - start < 3:
                         self._text_start = self._fast_until = -1
-                        self._pos = pos
+                        self._pos = pos if pos < n else _CAUGHT_UP
                         return
                     if fence is not None and fence.end() == n and not final:
                         self._text_start = self._fast_until = -1
-                        self._pos = pos
+                        self._pos = pos if pos < n else _CAUGHT_UP
                         return
                     if fence is not None:
                         self._code = (fence.group()[0], len(fence.group()))
@@ -582,7 +592,7 @@ class IncrementalSegmenter:
                         self._fast_until = 1 << 62
             if self._code is not None:
                 if not self._scan_code(out, final):
-                    self._pos = len(self._buf)
+                    self._pos = _CAUGHT_UP
                     return
                 pos = 0
                 continue
@@ -605,9 +615,12 @@ class IncrementalSegmenter:
                         pos = max(pos - shift, 0)
                         continue
             if found is None:
-                self._pos = n
+                self._pos = _CAUGHT_UP
                 return
             # A decision reads a bounded window around ``i`` (see the module docstring).
+            # The work counter charges what it reads after ``i``; what it reads before
+            # ``i`` is bounded by _BACK by construction (the ``lo`` argument of every
+            # backward search), so the hot path does not count it.
             self._work += min(n - i, _WINDOW)
             if buf[i] in _TERMS:
                 nxt, cut = self._on_terminator(buf, i, final)
@@ -945,9 +958,7 @@ class IncrementalSegmenter:
         lo = i - _BACK if i > _BACK else 0
         start = buf.rfind(" ", lo, i) + 1 or lo
         word = buf[start:i]
-        if word.isalpha():  # the common case: no other whitespace, nothing to strip
-            self._work += i - start
-        else:
+        if not word.isalpha():  # (the common case: no other whitespace, nothing to strip)
             _, token = self._prev_token(buf, i)
             word = token.lstrip(_WORD_LEAD)
             if not word.isalpha():
@@ -977,7 +988,6 @@ class IncrementalSegmenter:
             )
         ):
             return None
-        self._work += size
         lower = word.lower()
         rules = self._rules
         if lower in rules.prepositive:
@@ -1008,7 +1018,6 @@ class IncrementalSegmenter:
             # Other whitespace is rare: look for it only inside the (short) token.
             start = max(start, buf.rfind("\n", start, end) + 1, buf.rfind("\t", start, end) + 1)
             token = buf[start:end]
-        self._work += end - start
         return start, token
 
     def _period_decision(self, buf: str, i: int, k: int, cls: str, final: bool) -> bool | None:
@@ -1021,7 +1030,6 @@ class IncrementalSegmenter:
             # The common case, a plain word (so no other whitespace and nothing to strip)
             # that cannot combine with the token before it ("z. B."): only the
             # abbreviation lists matter.
-            self._work += i - start
             size = len(word)
             if size > 3 or (
                 size > 1
@@ -1035,8 +1043,9 @@ class IncrementalSegmenter:
                     return not is_abbreviation
                 if not is_abbreviation or not rules.abbreviation_needs_starter:
                     return True
-        start, token = self._prev_token(buf, i)
-        word = token.lstrip(_WORD_LEAD)
+        elif "\n" in word or "\t" in word:
+            start, word = self._prev_token(buf, i)  # (other whitespace is rare)
+        word = word.lstrip(_WORD_LEAD)
         if not word:
             return cls == "upper"
         lower = word.lower()
@@ -1224,10 +1233,12 @@ class IncrementalSegmenter:
         base = self._base
         out.append(Segment(self._index, base, base + cut, text, kind, speech))
         self._index += 1
-        self._buf = buf[cut:]
+        self._buf = rest = buf[cut:]
         self._base = base + cut
-        pos = self._pos - cut
-        self._pos = pos if pos > 0 else 0
+        pos = self._pos
+        if pos >= 0:  # (caught up stays caught up)
+            pos = pos - cut if pos > cut else 0
+            self._pos = pos if pos < len(rest) else _CAUGHT_UP
         self._text_start = self._fast_until = -1
         self._list = None
         if self._atomic:
