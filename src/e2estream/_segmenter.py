@@ -285,7 +285,6 @@ class IncrementalSegmenter:
         elif pos >= 0 and type(text) is str and text:
             # The scan stopped at a candidate (``pos``) whose decision needs more text.
             ch = buf[pos]
-            verdict: bool | None = None
             if (
                 text[0] == " "
                 and pos == len(buf) - 1
@@ -293,38 +292,11 @@ class IncrementalSegmenter:
                 and len(buf) <= self._fast_until
                 and not self._spans
             ):
-                # The most common shapes, "word. Next" and "word. next", decided as
-                # _on_terminator() would: "!" and "?" before a capital always end the
-                # sentence, a period after a plain word that is no abbreviation too;
-                # a lower-case word after "." or "!" never does.
-                simple = ch != "." or (
-                    self._list is None and pos - self._text_start > 9 and buf[pos - 1] != " "
-                )
-                if text[1:2].isupper():
-                    if ch != ".":
-                        verdict = True
-                    elif simple:
-                        verdict = self._word_ends_sentence(buf, pos)
-                elif simple and ch != "?" and text[1:2].islower():
-                    verdict = False
-                if verdict is False:
-                    self._pos = _CAUGHT_UP  # no boundary: the scan goes on after it
-                    return self.push(text)
-            if verdict:
-                cut = self._sentence_cut(pos + 1) if self.min_chars else pos + 1
-                if cut < 0:
-                    self._pos = _CAUGHT_UP
-                    return self.push(text)
-                out: list[Segment] = []
-                self._cut(cut, out, "text")
-                if self._fast_search(text) is None:
-                    # The next segment starts at text[1], an upper-case letter.
-                    self._buf = text
-                    self._pos = _CAUGHT_UP
-                    self._lead = self._text_start = 1
-                    self._fast_until = 1 + self._max
-                    return out
-                return out + self.push(text)
+                # The most common shape, "word. Next" (or "next", "42"), decided as
+                # _on_terminator() decides it: its first branch, without the detour.
+                released = self._after_terminator(buf, pos, ch, text)
+                if released is not None:
+                    return released
             new_len = len(buf) + len(text)
             if pos == len(buf) - 1 and ch in _TERMS:
                 if (
@@ -378,11 +350,66 @@ class IncrementalSegmenter:
                     nxt, cut = self._decide(buf, pos, False)
                 if nxt == _NEED:
                     return []
-                out = []
+                out: list[Segment] = []
                 if cut >= 0:
                     nxt -= self._cut(cut, out, "text")
                 return self._resume(nxt, out)
         return self._push_slow(text)
+
+    def _after_terminator(self, buf: str, pos: int, ch: str, text: str) -> list[Segment] | None:
+        """push() for a terminator at the buffer's end (``pos``) and ``text`` = " x...".
+
+        Returns the segments completed, or None when the shape is not the common one
+        (then the general path decides).
+        """
+        c = text[1:2]
+        if not c.isalnum():
+            return None  # a quote, bracket, tag or more whitespace: the general path
+        spaced = self._rules.spaced_closers
+        if spaced and c in spaced:
+            return None
+        if ch == "." and (
+            self._list is not None or pos - self._text_start <= 8 or buf[pos - 1] == " "
+        ):
+            return None  # list markers, spaced ellipses: the general path
+        if c.isupper() or (c.isalpha() and not c.islower()):
+            upper = True
+        elif c.isdigit():
+            upper = False
+        elif ch == "?":
+            return None  # "What? yes": depends on the word before it
+        else:
+            # "co. at", "Yahoo! in": a lower-case word after "." or "!" continues the
+            # sentence.
+            self._pos = _CAUGHT_UP
+            return self.push(text)
+        if ch == ".":
+            self._buf = ""
+            buf += text
+            self._buf = buf
+            self._work += 1 + (len(text) if len(text) < _WINDOW else _WINDOW)
+            cls = "upper" if upper else "digit"
+            decision = self._period_decision(buf, pos, pos + 2, cls, False)
+            if decision is None:
+                return []  # the next word may still become a sentence starter
+            if not decision:
+                return self._resume(pos + 1, [])
+        else:
+            self._buf = ""
+            buf += text
+            self._buf = buf
+        cut = self._sentence_cut(pos + 1)
+        if cut < 0:
+            return self._resume(pos + 1, [])
+        out: list[Segment] = []
+        self._cut(cut, out, "text")
+        if len(text) <= self._max and self._fast_search(buf, cut) is None:
+            # The next segment starts at text[1], a letter or digit; nothing to decide.
+            self._pos = _CAUGHT_UP
+            self._lead = self._text_start = 1
+            self._fast_until = 1 + self._max
+            return out
+        return self._resume(0, out)
 
     def _resume(self, pos: int, out: list[Segment]) -> list[Segment]:
         """Go on scanning at ``pos`` after a decision; finish at once if nothing is left.
@@ -968,33 +995,6 @@ class IncrementalSegmenter:
         lower = word.lower()
         rules = self._rules
         return lower not in rules.abbreviations and lower not in rules.prepositive
-
-    def _word_ends_sentence(self, buf: str, i: int) -> bool | None:
-        """Decide whether the period at ``i`` ends a sentence before a capital, if easy.
-
-        Only the common case that _period_decision() settles by its first test: a word
-        of letters (no quotes, no inner period) that cannot combine with the token
-        before it ("z. B."). None: not that case.
-        """
-        lo = i - _BACK if i > _BACK else 0
-        start = buf.rfind(" ", lo, i) + 1 or lo
-        word = buf[start:i]
-        size = len(word)
-        if not word.isalpha() or not (
-            size > 3
-            or (
-                size > 1
-                and (start <= 1 or (buf[start - 2] != "." and buf[start - 2] not in _PREV_STRIP))
-            )
-        ):
-            return None
-        lower = word.lower()
-        rules = self._rules
-        if lower in rules.prepositive:
-            return False
-        if lower not in rules.abbreviations or not rules.abbreviation_needs_starter:
-            return True
-        return None
 
     @staticmethod
     def _spaced_chain(buf: str, i: int) -> tuple[int, bool] | None:
