@@ -19,7 +19,6 @@ How it works, and why it is fast and tokenization-independent:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from ._lang import LanguageRules, rules_for
 from ._normalize import SpeechNormalizer, normalize_speech
@@ -65,7 +64,8 @@ _RUN = re.compile(
 _CJK_RUN = re.compile(r"[。！？｡!?]{1,16}[\"'“”‘’»«›‹)\]}」』）】〕〉》]{0,8}")
 _WS = re.compile(r"\s*")
 _WS_SHORT = re.compile(r"\s{0,16}")
-_RUN_CHARS = frozenset(".!?…‼⁇⁈⁉\"'“”‘’»«›‹)]}」』）】〕〉》*_~")
+_CLOSERS = "\"'“”‘’»«›‹)]}」』）】〕〉》*_~"  # may follow a terminator inside its run
+_RUN_CHARS = frozenset(_TERMS + _CLOSERS)
 # After a terminator these need a decision; anything else glued to it is a word.
 _AFTER_TERM = _RUN_CHARS | {"<"}
 _NONWS = re.compile(r"\S")
@@ -174,7 +174,6 @@ class IncrementalSegmenter:
     _pending_atomic: int
     _code: tuple[str, int] | None
     _fast_re: re.Pattern[str]
-    _fast_search: Callable[..., re.Match[str] | None]
     _code_line: int
     _code_seen: int
     _forced_start: int
@@ -244,7 +243,7 @@ class IncrementalSegmenter:
         # split of the text gives the same segments.
         if pos == _CAUGHT_UP:
             try:
-                found = self._fast_search(text)
+                found = self._fast_re.search(text)
             except TypeError:
                 raise TypeError(f"push() takes a str, not {type(text).__name__}") from None
             if found is None:
@@ -311,6 +310,18 @@ class IncrementalSegmenter:
                     self._buf = buf
                     if text == " .":
                         self._pos = len(buf) - 1
+                    return []
+                if (
+                    not text.strip(_CLOSERS)
+                    and len(text) < 8
+                    and new_len <= self._fast_until
+                    and not self._spans
+                ):
+                    # '."', '!)', '?»': the run goes on to the end of the text (see _RUN),
+                    # so the decision still waits for what follows it.
+                    self._buf = ""
+                    buf += text
+                    self._buf = buf
                     return []
                 first = text[0]
                 if first not in _AFTER_TERM and not first.isspace():
@@ -403,7 +414,7 @@ class IncrementalSegmenter:
             return self._resume(pos + 1, [])
         out: list[Segment] = []
         self._cut(cut, out, "text")
-        if len(text) <= self._max and self._fast_search(buf, cut) is None:
+        if len(text) <= self._max and self._fast_re.search(buf, cut) is None:
             # The next segment starts at text[1], a letter or digit; nothing to decide.
             self._pos = _CAUGHT_UP
             self._lead = self._text_start = 1
@@ -418,7 +429,7 @@ class IncrementalSegmenter:
         candidate follows ``pos``: note where the segment's text starts, stop at the end.
         """
         buf = self._buf
-        if self._code is None and self._fast_search(buf, pos) is None:
+        if self._code is None and self._fast_re.search(buf, pos) is None:
             n = len(buf)
             if self._text_start < 0:
                 first = _NONWS.search(buf, self._lead)
@@ -572,7 +583,6 @@ class IncrementalSegmenter:
         self._pending_atomic = -1  # a "<" or backtick waiting for its end
         self._code = None  # (fence character, fence length)
         self._fast_re = self._fast  # what push() looks for before doing any work
-        self._fast_search = self._fast.search
         self._code_line = -1  # start of the next code line to check for the closing fence
         self._code_seen = 0  # code text already searched for a newline
         self._forced_start = -1  # segment start whose text before the limit has no cut
@@ -615,7 +625,6 @@ class IncrementalSegmenter:
                         self._code_seen = fence.end()
                         # Inside code only a newline can matter, and nothing is cut.
                         self._fast_re = _NEWLINE
-                        self._fast_search = _NEWLINE.search
                         self._fast_until = 1 << 62
             if self._code is not None:
                 if not self._scan_code(out, final):
@@ -1224,7 +1233,6 @@ class IncrementalSegmenter:
             speech = _code_body(text) if self.speak_code else ""
             self._code = None
             self._fast_re = self._fast
-            self._fast_search = self._fast.search
             self._code_line = -1
         elif self.normalize is not None:
             spoken = self.normalize(text)
