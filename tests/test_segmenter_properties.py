@@ -80,6 +80,31 @@ def test_tokenization_invariance(
     assert run(llm_tokens(text), language, knob) == whole
 
 
+# Sentence ends as LLMs write them, which push() decides on its fast paths: a word, a
+# terminator, maybe closing quotes or brackets, a space, the next word.
+_BEFORE = ["word", "Dr", "z. B", "d", "U.S", "55", "3", "item 1", "great", "e.g", "hrs", "Str"]
+_RUNS = [".", "!", "?", "...", "?!", '."', ".)", "!”", "?«", ".'", '.")', ". . .", "…"]
+_AFTER = ["The", "the", "How", "how", "42", "Juni", "Oktober", "I", "(", '"Hi', "Über", "é"]
+sentence_ends = st.lists(
+    st.tuples(st.sampled_from(_BEFORE), st.sampled_from(_RUNS), st.sampled_from(_AFTER)).map(
+        lambda parts: f"{parts[0]}{parts[1]} {parts[2]} "
+    ),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+
+@given(sentence_ends, st.lists(st.integers(min_value=0, max_value=10_000), max_size=8), knobs)
+def test_sentence_ends_are_tokenization_invariant(
+    text: str, cuts: list[int], knob: dict[str, Any]
+) -> None:
+    for language in ("en", "de", "fr"):
+        whole = run([text], language, knob)
+        assert run(llm_tokens(text), language, knob) == whole
+        assert run(list(text), language, knob) == whole
+        assert run(split(text, cuts), language, knob) == whole
+
+
 @given(texts, knobs, languages)
 def test_coverage(text: str, knob: dict[str, Any], language: str) -> None:
     result = run([text], language, knob)

@@ -286,13 +286,13 @@ class IncrementalSegmenter:
             ch = buf[pos]
             if (
                 text[0] == " "
-                and pos == len(buf) - 1
                 and ch in ".!?"
                 and len(buf) <= self._fast_until
                 and not self._spans
+                and (pos == len(buf) - 1 or not buf[pos + 1 :].strip(_CLOSERS))
             ):
-                # The most common shape, "word. Next" (or "next", "42"), decided as
-                # _on_terminator() decides it: its first branch, without the detour.
+                # The most common shape, "word. Next" (or 'word." Next', "next", "42"),
+                # decided as _on_terminator() decides it, without the detour.
                 released = self._after_terminator(buf, pos, ch, text)
                 if released is not None:
                     return released
@@ -368,11 +368,13 @@ class IncrementalSegmenter:
         return self._push_slow(text)
 
     def _after_terminator(self, buf: str, pos: int, ch: str, text: str) -> list[Segment] | None:
-        """push() for a terminator at the buffer's end (``pos``) and ``text`` = " x...".
+        """push() for ``text`` = " x..." after a terminator at ``pos`` that ends the buffer.
 
-        Returns the segments completed, or None when the shape is not the common one
-        (then the general path decides).
+        Only closing quotes and brackets may follow the terminator in the buffer (they
+        belong to its run, see _RUN). Returns the segments completed, or None when the
+        shape is not the common one (then the general path decides).
         """
+        end = len(buf)  # the end of the terminator's run: where a sentence would end
         c = text[1:2]
         if not c.isalnum():
             return None  # a quote, bracket, tag or more whitespace: the general path
@@ -398,20 +400,20 @@ class IncrementalSegmenter:
             self._buf = ""
             buf += text
             self._buf = buf
-            self._work += 1 + (len(text) if len(text) < _WINDOW else _WINDOW)
+            self._work += len(text)
             cls = "upper" if upper else "digit"
-            decision = self._period_decision(buf, pos, pos + 2, cls, False)
+            decision = self._period_decision(buf, pos, end + 1, cls, False)
             if decision is None:
                 return []  # the next word may still become a sentence starter
             if not decision:
-                return self._resume(pos + 1, [])
+                return self._resume(end, [])
         else:
             self._buf = ""
             buf += text
             self._buf = buf
-        cut = self._sentence_cut(pos + 1)
+        cut = self._sentence_cut(end) if self.min_chars else end
         if cut < 0:
-            return self._resume(pos + 1, [])
+            return self._resume(end, [])
         out: list[Segment] = []
         self._cut(cut, out, "text")
         if len(text) <= self._max and self._fast_re.search(buf, cut) is None:
