@@ -586,10 +586,10 @@ class IncrementalSegmenter:
         self._code = None  # (fence character, fence length)
         self._fast_re = self._fast  # what push() looks for before doing any work
         self._code_line = -1  # start of the next code line to check for the closing fence
-        self._code_seen = 0  # code text already searched for a newline
-        self._forced_start = -1  # segment start whose text before the limit has no cut
+        self._code_seen = 0  # code text already searched for a newline (set on entering code)
+        self._forced_start = -1  # segment (its offset) whose text before the limit has no cut
         self._forced_from = 0  # where the search for a space after that limit resumes
-        self._forced_blocked = (-1, -1)  # (segment start, bound) of a cut blocked by a tag
+        self._forced_blocked = (-1, -1)  # (segment offset, bound) of a cut blocked by a tag
 
     # -- scanning --------------------------------------------------------------------
 
@@ -1180,13 +1180,15 @@ class IncrementalSegmenter:
         """Where to cut a segment longer than ``max_chars`` (-1: not yet)."""
         buf = self._buf
         start = self._text_start
-        if self._forced_start != start:
+        # Keyed by the segment's offset in the reply, so a cut needs not reset them.
+        key = self._base + start
+        if self._forced_start != key:
             hi = limit + 1
             if self._span_start >= 0:
                 hi = min(hi, self._span_start)
             if self._pending_atomic >= 0:
                 hi = min(hi, self._pending_atomic)
-            if self._forced_blocked == (start, hi):
+            if self._forced_blocked == (key, hi):
                 return -1  # nothing changed since the last try
             self._work += hi - start
             floor = start + (limit - start) // 3
@@ -1200,11 +1202,11 @@ class IncrementalSegmenter:
             if space > start:
                 return space
             if self._span_start >= 0 or self._pending_atomic >= 0:
-                self._forced_blocked = (start, hi)
+                self._forced_blocked = (key, hi)
                 return -1
             # One word longer than the limit: cut at the first space after it. The text
             # before the limit cannot change, so later pushes only search new text.
-            self._forced_start = start
+            self._forced_start = key
             self._forced_from = hi
         stop = i  # never inside an open span or a tag still arriving
         if self._span_start >= 0:
@@ -1257,10 +1259,7 @@ class IncrementalSegmenter:
             self._span_start -= cut
         if self._pending_atomic >= 0:
             self._pending_atomic = max(self._pending_atomic - cut, 0)
-        self._code_seen = 0
         self._lead = 0
-        self._forced_start = -1
-        self._forced_blocked = (-1, -1)
         return cut
 
 
