@@ -258,6 +258,19 @@ def test_markdown_lines_and_paragraphs() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "tokens", [["Call ", "`", "push", "`", ".", " Then"], list("Call `push`. T")]
+)
+def test_sentence_ending_in_inline_code_is_released_by_the_next_word(tokens: list[str]) -> None:
+    # A closing backtick waits for the next character (it may start a longer run);
+    # after that, what follows is decided at once instead of waiting for the next
+    # backtick or line end.
+    segmenter = IncrementalSegmenter("en", **PLAIN)
+    released = [segmenter.push(token) for token in tokens]
+    assert [s.text for s in released[-1]] == ["Call `push`."]
+    assert not any(released[:-1])
+
+
 def test_code_block_is_one_unspoken_segment() -> None:
     text = "Here:\n```python\nx = 1. Y = 2\n\nprint(x)\n```\nDone. Now."
     result = segments(text, **PLAIN)

@@ -332,13 +332,17 @@ class IncrementalSegmenter:
             elif (
                 ch == "`"
                 and self._pending_atomic == pos
-                and "`" not in text
+                and buf[-1] != "`"
+                and ("`" not in text or text == "`")
                 and "\n" not in text
                 and new_len - pos < _MAX_INLINE_CODE - 1
                 and new_len <= self._fast_until
             ):
-                # Inside inline code that has not closed yet: only a backtick or a
-                # newline can change anything (see _on_backtick).
+                # Inside inline code that has not closed yet (a backtick at the end of
+                # the buffer may be the closing one: then what follows decides): only a
+                # backtick or a newline can change anything, and a lone backtick closes
+                # it only once the next character shows that the run ends there (see
+                # _on_backtick).
                 self._buf = ""
                 buf += text
                 self._buf = buf
@@ -500,6 +504,16 @@ class IncrementalSegmenter:
                 buf += text
                 self._buf = buf
                 self._pos = _CAUGHT_UP if candidate is None else end - 1
+                return []
+        elif candidate.end() == len(text) and text[-1] == "`" and not self._spans:
+            # Only a final backtick, which may open inline code: it waits for the next
+            # character with the scan at it (as _on_backtick decides).
+            end = pos + len(text)
+            if end <= self._fast_until:
+                self._buf = ""
+                buf += text
+                self._buf = buf
+                self._pos = self._pending_atomic = end - 1
                 return []
         return self._push_slow(text)
 
