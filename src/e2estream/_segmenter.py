@@ -296,6 +296,25 @@ class IncrementalSegmenter:
                 released = self._after_terminator(buf, pos, ch, text)
                 if released is not None:
                     return released
+            elif (
+                text[0] == "\n"
+                and pos == len(buf) - 1
+                and ch in _TERMS
+                and not text.strip()
+                and (ch != "." or self._list is None)
+                and not self._spans
+                and self._text_start >= 0
+                and len(buf) <= self._fast_until
+            ):
+                # "word." then a line end: the sentence ends at the terminator whatever
+                # the word (as _on_terminator decides); the whitespace waits for the next
+                # segment. (A period in a list may end an inline marker: general path.)
+                out: list[Segment] = []
+                self._cut(pos + 1, out, "text")
+                self._buf = text
+                self._lead = len(text)
+                self._pos = _CAUGHT_UP
+                return out
             new_len = len(buf) + len(text)
             if pos == len(buf) - 1 and ch in _TERMS:
                 if (
@@ -365,7 +384,7 @@ class IncrementalSegmenter:
                     nxt, cut = self._decide(buf, pos, False)
                 if nxt == _NEED:
                     return []
-                out: list[Segment] = []
+                out = []
                 if cut >= 0:
                     nxt -= self._cut(cut, out, "text")
                 return self._resume(nxt, out)
