@@ -14,13 +14,19 @@ RULES = LanguageRules(
         lat max mind mod mrd nachm vorm n.chr v.chr o.ä u.ä o.g s.o s.u u.a u.ä z.b z.t
         z.z z.zt d.h i.d.r u.u v.a m.e u.v.m a.d o.a i.a i.e i.w.s e.v e.k gmbh
         tsd urspr verf vgl verh vs zb zit zt ziff
+        abb anh anl anm anschr aufl ausg bearb bez bhf bj forts gebr gez hbf inh jg jhdt
+        kl nachf pkt pl pos präs reg rn rz stk verl vors whg zi az bgbl gr
+        eigtl einschl entspr erg ggü usf zz zzt ehem ugs bes pers zus anf
+        hl röm ital griech russ phil jur rer nat dent vet habil theol
+        mo di mi do fr sa feb apr jun jul aug sep sept okt nov dez mrz
         """
     ),
     prepositive=words(
         """
-        dr prof hr hrn fr frl st nr vgl z.b d.h u.a z.t z.z z.zt i.d.r u.u v.a m.e
+        dr prof hr hrn frl st nr vgl z.b d.h u.a z.t z.z z.zt i.d.r u.u v.a m.e
         bzw ca ggf evtl inkl bspw sog o.g s.o s.u abs abschn art bd kap ziff zb
         med dipl ing
+        bzgl ggfs insb insbes lfd stellv fa z.hd u.e m.w
         """
     ),
     starters=words(
@@ -49,7 +55,7 @@ RULES = LanguageRules(
         dezember jan feb mär apr jun jul aug sep sept okt nov dez jh jhd jahrhundert
         jahrhunderts jahrtausend auflage ausgabe stock etage klasse platz rang mal
         geburtstag jahrestag todestag weltkrieg liga runde lauf kapitel quartal halbjahr
-        semester woche tag juni-woche bundesliga
+        semester woche tag juni-woche bundesliga aufl ausg bd jg kl jhdt
         """
     ),
 )

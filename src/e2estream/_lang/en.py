@@ -14,12 +14,14 @@ RULES = LanguageRules(
         jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri
         a.m p.m am pm u.s u.s.a u.k e.u u.n d.c ph.d b.a m.a b.sc m.sc a.d b.c
         dist div est univ cf al viz
+        rd hwy bldg eq eqs ref refs ch sect para avg qty mar ibid
         """
     ),
     prepositive=words(
         """
         dr drs prof profs mr mrs ms mme messrs mt st ste gen gov govt sen rep reps sgt
         capt cpt col lt cmdr adm maj pres supt hon e.g i.e vs approx ca cf n°
+        rev fr atty asst assoc pvt cpl det insp msgr intl natl incl excl viz a.k.a
         """
     ),
     starters=words(
