@@ -606,3 +606,18 @@ def test_segment_to_dict_round_trip() -> None:
 )
 def test_normalize_speech(text: str, speech: str) -> None:
     assert normalize_speech(text) == speech
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The request took 200 ms. The server was slow.", 2),
+        ("Ms. Smith measured 200 ms in total.", 1),
+        ("We met at 5. Dr. Smith was late.", 2),
+        ("Es kostet 5 St. Danach ist alles gut.", 2),
+        ("Ich wohne in Haus 5 Nr. 3 im Erdgeschoss.", 1),
+    ],
+)
+def test_title_after_a_number_is_a_unit(text: str, expected: int) -> None:
+    language = "de" if "Es " in text or "Ich " in text else "en"
+    assert len(texts(text, language)) == expected

@@ -1040,6 +1040,15 @@ class IncrementalSegmenter:
         rules = self._rules
         return lower not in rules.abbreviations and lower not in rules.prepositive
 
+    def _unit_after_number(self, lower: str, buf: str, start: int) -> bool:
+        """Is the title-like word at ``start`` a unit after a number ("200 ms.")?"""
+        return (
+            lower in self._rules.number_units
+            and start >= 2
+            and buf[start - 1] == " "
+            and buf[start - 2].isdigit()
+        )
+
     @staticmethod
     def _spaced_chain(buf: str, i: int) -> tuple[int, bool] | None:
         """Length of the ". . ." chain ending at ``i``, and whether it starts on a word."""
@@ -1080,7 +1089,7 @@ class IncrementalSegmenter:
                 and (start <= 1 or (buf[start - 2] != "." and buf[start - 2] not in _PREV_STRIP))
             ):
                 lower = word.lower()
-                if lower in rules.prepositive:
+                if lower in rules.prepositive and not self._unit_after_number(lower, buf, start):
                     return False
                 is_abbreviation = lower in rules.abbreviations
                 if cls == "digit":
@@ -1096,7 +1105,7 @@ class IncrementalSegmenter:
         alpha = word.isalpha()
         if alpha and len(word) > 3:
             # The common case, an ordinary word: only the abbreviation lists matter.
-            if lower in rules.prepositive:
+            if lower in rules.prepositive and not self._unit_after_number(lower, buf, start):
                 return False
             if cls == "digit":
                 return lower not in rules.abbreviations
@@ -1118,7 +1127,9 @@ class IncrementalSegmenter:
             prev_lower = prev.lower().strip(_PREV_STRIP)
             if prev_lower.endswith(".") and 2 <= len(prev_lower) <= 4:
                 combined = prev_lower + lower
-        if lower in rules.prepositive or combined in rules.prepositive:
+        if (
+            lower in rules.prepositive or combined in rules.prepositive
+        ) and not self._unit_after_number(lower, buf, start):
             return False
         is_abbreviation = lower in rules.abbreviations or combined in rules.abbreviations
         is_initial = len(word) == 1 and word.isalpha()

@@ -42,6 +42,7 @@ class LanguageRules:
     code: str
     abbreviations: frozenset[str] = frozenset()
     prepositive: frozenset[str] = frozenset()
+    number_units: frozenset[str] = frozenset()
     starters: frozenset[str] = frozenset()
     abbreviation_needs_starter: bool = False
     ordinal_numbers: bool = False

@@ -29,6 +29,7 @@ RULES = LanguageRules(
         bzgl ggfs insb insbes lfd stellv fa z.hd u.e m.w
         """
     ),
+    number_units=words("st"),  # "5 St." (Stück), not "St. Martin"
     starters=words(
         """
         der die das dem den des ein eine einer eines einem einen ich du er sie es wir ihr

@@ -24,6 +24,7 @@ RULES = LanguageRules(
         rev fr atty asst assoc pvt cpl det insp msgr intl natl incl excl viz a.k.a
         """
     ),
+    number_units=words("ms"),
     starters=words(
         """
         a an the this that these those there then thus hence however but and or so yet
