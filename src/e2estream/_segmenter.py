@@ -419,10 +419,10 @@ class IncrementalSegmenter:
             # sentence.
             self._pos = _CAUGHT_UP
             return self.push(text)
+        self._buf = ""
+        buf += text
+        self._buf = buf
         if ch == ".":
-            self._buf = ""
-            buf += text
-            self._buf = buf
             self._work += len(text)
             cls = "upper" if upper else "digit"
             decision = self._period_decision(buf, pos, end + 1, cls, False)
@@ -430,10 +430,6 @@ class IncrementalSegmenter:
                 return []  # the next word may still become a sentence starter
             if not decision:
                 return self._resume(end, [])
-        else:
-            self._buf = ""
-            buf += text
-            self._buf = buf
         cut = self._sentence_cut(end) if self.min_chars else end
         if cut < 0:
             return self._resume(end, [])
