@@ -307,14 +307,9 @@ class IncrementalSegmenter:
                 and len(buf) <= self._fast_until
             ):
                 # "word." then a line end: the sentence ends at the terminator whatever
-                # the word (as _on_terminator decides); the whitespace waits for the next
-                # segment. (A period in a list may end an inline marker: general path.)
-                out: list[Segment] = []
-                self._cut(pos + 1, out, "text")
-                self._buf = text
-                self._lead = len(text)
-                self._pos = _CAUGHT_UP
-                return out
+                # the word (as _on_terminator decides). (A period in a list may end an
+                # inline marker: general path.)
+                return self._cut_before_blank(pos + 1, text)
             new_len = len(buf) + len(text)
             if pos == len(buf) - 1 and ch in _TERMS:
                 if (
@@ -384,7 +379,7 @@ class IncrementalSegmenter:
                     nxt, cut = self._decide(buf, pos, False)
                 if nxt == _NEED:
                     return []
-                out = []
+                out: list[Segment] = []
                 if cut >= 0:
                     nxt -= self._cut(cut, out, "text")
                 return self._resume(nxt, out)
@@ -443,6 +438,19 @@ class IncrementalSegmenter:
             return out
         return self._resume(0, out)
 
+    def _cut_before_blank(self, cut: int, blank: str) -> list[Segment]:
+        """End the segment at ``cut``, the end of the buffer, before a line end.
+
+        ``blank`` (whitespace starting with a line end) is not part of the segment: it
+        becomes the buffer, waiting for the next segment's text.
+        """
+        out: list[Segment] = []
+        self._cut(cut, out, "text")
+        self._buf = blank
+        self._lead = len(blank)
+        self._pos = _CAUGHT_UP
+        return out
+
     def _resume(self, pos: int, out: list[Segment]) -> list[Segment]:
         """Go on scanning at ``pos`` after a decision; finish at once if nothing is left.
 
@@ -481,13 +489,8 @@ class IncrementalSegmenter:
                 and pos <= self._fast_until
             ):
                 # A line end after the segment's text, then only whitespace: the
-                # newline ends the segment, the whitespace waits for the next one.
-                out: list[Segment] = []
-                self._cut(pos, out, "text")
-                self._buf = text
-                self._lead = len(text)
-                self._pos = _CAUGHT_UP
-                return out
+                # newline ends the segment.
+                return self._cut_before_blank(pos, text)
             return self._push_slow(text)
         if self._text_start < 0:
             if (
