@@ -93,7 +93,7 @@ _NEED = -1  # "decision needs more text": stop scanning here until the next push
 # ``_pos`` when the scan has read the whole buffer. A sentinel rather than ``len(_buf)``
 # so that push(), on the hot path, appends text without storing a new position.
 _CAUGHT_UP = -1
-_FLUSHED = -2  # ``_pos`` after flush(): no fast path matches, the next push() resets
+_FLUSHED = -2  # ``_pos`` after flush() (its only record): no fast path matches, push() resets
 
 
 def _check_count(name: str, value: int | None, *, allow_none: bool, minimum: int = 0) -> None:
@@ -163,7 +163,6 @@ class IncrementalSegmenter:
     _base: int
     _index: int
     _pos: int
-    _flushed: bool
     _text_start: int
     _fast_until: int
     _lead: int
@@ -539,7 +538,7 @@ class IncrementalSegmenter:
         if not isinstance(text, str):
             raise TypeError(f"push() takes a str, not {type(text).__name__}")
         buf = self._buf
-        if self._flushed:
+        if self._pos == _FLUSHED:
             self._reset()
             buf = ""
         if not text:
@@ -561,10 +560,9 @@ class IncrementalSegmenter:
             reply.
         """
         out: list[Segment] = []
-        if not self._flushed:
+        if self._pos != _FLUSHED:
             self._scan(out, True)
             self._cut(len(self._buf), out, "code" if self._code else "text")
-            self._flushed = True
             self._fast_until = -1
             self._pos = _FLUSHED
         return out
@@ -582,7 +580,7 @@ class IncrementalSegmenter:
             Zero or one segment.
         """
         out: list[Segment] = []
-        if self._flushed or self._code or not self._buf:
+        if self._pos == _FLUSHED or self._code or not self._buf:
             return out
         buf = self._buf
         limit = len(buf)
@@ -606,7 +604,6 @@ class IncrementalSegmenter:
         self._base = 0  # offset of _buf[0] in the reply
         self._index = 0
         self._pos = _CAUGHT_UP  # where the scan resumes
-        self._flushed = False
         self._text_start = -1  # first non-space character of the current segment
         self._fast_until = -1  # push() may skip scanning while the buffer is this short
         self._lead = 0  # leading characters of the buffer known to be whitespace
