@@ -65,7 +65,8 @@ _CJK_RUN = re.compile(r"[。！？｡!?]{1,16}[\"'“”‘’»«›‹)\]}」�
 _WS = re.compile(r"\s*")
 _WS_SHORT = re.compile(r"\s{0,16}")
 _CLOSERS = "\"'“”‘’»«›‹)]}」』）】〕〉》*_~"  # may follow a terminator inside its run
-_RUN_CHARS = frozenset(_TERMS + _CLOSERS)
+_RUN_TEXT = _TERMS + _CLOSERS
+_RUN_CHARS = frozenset(_RUN_TEXT)
 # After a terminator these need a decision; anything else glued to it is a word.
 _AFTER_TERM = _RUN_CHARS | {"<"}
 _NONWS = re.compile(r"\S")
@@ -271,9 +272,15 @@ class IncrementalSegmenter:
                 self._buf = buf = buf[:pos]
             elif type(text) is str:
                 pos = len(buf)
-                if text in _TERM_SET and pos < self._fast_until and self._text_start >= 0:
-                    # A lone terminator: it waits for the next character (as in
-                    # _push_special), the scan stays at it.
+                if (
+                    text[0] in _TERM_SET
+                    and (len(text) == 1 or (len(text) < 8 and not text.strip(_RUN_TEXT)))
+                    and pos + len(text) <= self._fast_until
+                    and self._text_start >= 0
+                ):
+                    # A terminator alone, or with more terminators and closing quotes
+                    # ('."', '?!', '.)'): its run reaches the end of the text (see _RUN),
+                    # so it waits for the next character; the scan stays at it.
                     self._buf = ""
                     buf += text
                     self._buf = buf
