@@ -6,30 +6,15 @@ tokens): the expected segments must not depend on the split.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
 from e2estream import IncrementalSegmenter, Segment
 from e2estream._normalize import normalize_speech
+from e2estream.testing import split_like_llm
 
 PLAIN: dict[str, Any] = {"min_chars": 0, "first_clause_chars": None, "max_chars": None}
-_TOKEN = re.compile(r" ?[^\W\d_]{1,5}| ?\d{1,3}| ?[^\w\s]|\s+")
-
-
-def llm_tokens(text: str) -> list[str]:
-    """Split like a BPE tokenizer roughly does: words with their leading space."""
-    out: list[str] = []
-    pos = 0
-    for match in _TOKEN.finditer(text):
-        if match.start() > pos:
-            out.append(text[pos : match.start()])
-        out.append(match.group())
-        pos = match.end()
-    if pos < len(text):
-        out.append(text[pos:])
-    return out
 
 
 def run(pieces: list[str], language: str = "en", **knobs: Any) -> list[Segment]:
@@ -44,7 +29,7 @@ def segments(text: str, language: str = "en", **knobs: Any) -> list[Segment]:
     """Segments of ``text``, asserting they are the same for three tokenizations."""
     whole = run([text], language, **knobs)
     assert run(list(text), language, **knobs) == whole
-    assert run(llm_tokens(text), language, **knobs) == whole
+    assert run(split_like_llm(text), language, **knobs) == whole
     return whole
 
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import pytest
 
 from e2estream._lang import rules_for
-from test_segmenter import PLAIN, llm_tokens, run
+from e2estream.testing import split_like_llm
+from test_segmenter import PLAIN, run
 
 
 def texts(text: str, language: str) -> list[str]:
     """Sentence texts of ``text``, asserting they are the same for three tokenizations."""
     whole = run([text], language, **PLAIN)
     assert run(list(text), language, **PLAIN) == whole
-    assert run(llm_tokens(text), language, **PLAIN) == whole
+    assert run(split_like_llm(text), language, **PLAIN) == whole
     return [segment.text for segment in whole]
 
 

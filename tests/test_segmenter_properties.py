@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from e2estream import IncrementalSegmenter, Segment
-from test_segmenter import llm_tokens
+from e2estream.testing import split_like_llm
 
 # Fragments chosen to hit every rule: abbreviations, initials, numbers, ordinals, list
 # markers, ellipses, quotes, brackets, markdown, fences, tags, CJK, long words.
@@ -77,7 +77,7 @@ def test_tokenization_invariance(
     whole = run([text], language, knob)
     assert run(list(text), language, knob) == whole
     assert run(split(text, cuts), language, knob) == whole
-    assert run(llm_tokens(text), language, knob) == whole
+    assert run(split_like_llm(text), language, knob) == whole
 
 
 # Sentence ends as LLMs write them, which push() decides on its fast paths: a word, a
@@ -100,7 +100,7 @@ def test_sentence_ends_are_tokenization_invariant(
 ) -> None:
     for language in ("en", "de", "fr"):
         whole = run([text], language, knob)
-        assert run(llm_tokens(text), language, knob) == whole
+        assert run(split_like_llm(text), language, knob) == whole
         assert run(list(text), language, knob) == whole
         assert run(split(text, cuts), language, knob) == whole
 
