@@ -69,10 +69,15 @@ def random_split(text: str, rng: random.Random) -> list[str]:
 # -- the contenders --------------------------------------------------------------------
 
 
-def ours(tokens: list[str], language: str) -> Released:
-    segmenter = IncrementalSegmenter(
+def plain_segmenter(language: str) -> IncrementalSegmenter:
+    """IncrementalSegmenter in plain sentence mode (the knobs the issue scores it with)."""
+    return IncrementalSegmenter(
         language, min_chars=0, first_clause_chars=None, max_chars=None, normalize=None
     )
+
+
+def released(segmenter: IncrementalSegmenter | NaiveSegmenter, tokens: list[str]) -> Released:
+    """Push every token, then flush; note how much was pushed when each segment came."""
     out: Released = []
     pushed = 0
     for token in tokens:
@@ -80,6 +85,10 @@ def ours(tokens: list[str], language: str) -> Released:
         out += [(segment.text, pushed) for segment in segmenter.push(token)]
     out += [(segment.text, None) for segment in segmenter.flush()]
     return out
+
+
+def ours(tokens: list[str], language: str) -> Released:
+    return released(plain_segmenter(language), tokens)
 
 
 _NAIVE = re.compile(r"[.!?](?=\s)")
@@ -122,14 +131,7 @@ class NaiveSegmenter:
 
 
 def naive(tokens: list[str], language: str) -> Released:
-    segmenter = NaiveSegmenter()
-    out: Released = []
-    pushed = 0
-    for token in tokens:
-        pushed += len(token)
-        out += [(segment.text, pushed) for segment in segmenter.push(token)]
-    out += [(segment.text, None) for segment in segmenter.flush()]
-    return out
+    return released(NaiveSegmenter(), tokens)
 
 
 def pysbd_per_token(tokens: list[str], language: str) -> Released:
@@ -252,12 +254,7 @@ def _drive(segmenter: IncrementalSegmenter | NaiveSegmenter, tokens: list[str]) 
 
 def _fast_streamer(name: str) -> Callable[[list[str], str], object]:
     if name == "IncrementalSegmenter":
-        return lambda tokens, language: _drive(
-            IncrementalSegmenter(
-                language, min_chars=0, first_clause_chars=None, max_chars=None, normalize=None
-            ),
-            tokens,
-        )
+        return lambda tokens, language: _drive(plain_segmenter(language), tokens)
     if name == "naive baseline":
         return lambda tokens, language: _drive(NaiveSegmenter(), tokens)
     return CONTENDERS[name]
