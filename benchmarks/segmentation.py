@@ -15,7 +15,8 @@ group, not runtime dependencies).
 Run: ``python benchmarks/segmentation.py`` (``nox -s bench`` runs it too). Options:
 ``--golden-dir DIR`` (default ``../shared/bench`` next to the repository),
 ``--mb 2`` (size of the throughput corpus), ``--rounds 9`` (timed rounds, the best
-is kept), ``--no-write`` (print only).
+is kept), ``--tokenizer bpe-like|split_like_llm`` (see TOKENIZERS), ``--no-write``
+(print only).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from _report import machine_line, markdown_table, write_section
 from e2estream import IncrementalSegmenter, Segment
+from e2estream.testing import split_like_llm
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_GOLDEN = HERE.parent.parent / "shared" / "bench"
@@ -64,6 +66,15 @@ def random_split(text: str, rng: random.Random) -> list[str]:
     cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, len(text) // 4)))
     points = [0, *cuts, len(text)]
     return [text[a:b] for a, b in itertools.pairwise(points)]
+
+
+#: ``bpe-like``: one punctuation mark per token, word pieces of up to 6 letters (the
+#: default). ``split_like_llm``: the library's own test helper, which keeps a run of
+#: punctuation ('."', "...") in one token and cuts words into pieces of 5.
+TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
+    "bpe-like": llm_tokens,
+    "split_like_llm": split_like_llm,
+}
 
 
 # -- the contenders --------------------------------------------------------------------
@@ -195,14 +206,19 @@ def _ends(text: str, pieces: list[str]) -> list[int] | None:
     return ends
 
 
-def score(streamer: Streamer, records: list[dict[str, object]], language: str) -> dict[str, float]:
+def score(
+    streamer: Streamer,
+    records: list[dict[str, object]],
+    language: str,
+    tokenize: Callable[[str], list[str]] = llm_tokens,
+) -> dict[str, float]:
     predicted_ends = correct_ends = gold_ends = found_gold = exact = varied = 0
     lookahead: list[int] = []
     rng = random.Random(3)
     for record in records:
         text = str(record["text"])
         gold = [str(s) for s in record["sentences"]]  # type: ignore[attr-defined]
-        released = streamer(llm_tokens(text), language)
+        released = streamer(tokenize(text), language)
         pieces = [piece for piece, _ in released]
         exact += pieces == gold
         gold_internal = set((_ends(text, gold) or [])[:-1])
@@ -310,8 +326,15 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=2.0, help="throughput corpus size (MB)")
     parser.add_argument("--slow-kb", type=float, default=4.0, help="corpus for slow contenders")
     parser.add_argument("--rounds", type=int, default=9, help="timed rounds (best is kept)")
+    parser.add_argument(
+        "--tokenizer",
+        choices=sorted(TOKENIZERS),
+        default="bpe-like",
+        help="how texts are cut into LLM-like tokens",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not write docs")
     args = parser.parse_args()
+    tokenize = TOKENIZERS[args.tokenizer]
 
     golden = {
         language: json.loads((args.golden_dir / f"golden_{language}.json").read_text("utf-8"))
@@ -321,7 +344,7 @@ def main() -> None:
     results: dict[tuple[str, str], dict[str, float]] = {}
     for name, streamer in CONTENDERS.items():
         for language, records in golden.items():
-            result = score(streamer, records, language)
+            result = score(streamer, records, language, tokenize)
             results[name, language] = result
             accuracy_rows.append(
                 [
@@ -345,9 +368,9 @@ def main() -> None:
     prose_files = [args.golden_dir.parent / name for name in ("DESIGN.md", "CONVENTIONS.md")]
     prose = "\n\n".join(p.read_text("utf-8") for p in prose_files if p.exists())
     fast_names = ["IncrementalSegmenter", "naive baseline"]
-    timed = {lang: (llm_tokens(text), lang) for lang, text in corpora.items()}
+    timed = {lang: (tokenize(text), lang) for lang, text in corpora.items()}
     if prose:
-        timed["prose"] = (llm_tokens((prose * (half // len(prose) + 1))[:half]), "en")
+        timed["prose"] = (tokenize((prose * (half // len(prose) + 1))[:half]), "en")
     best = interleaved_best(fast_names, timed, args.rounds)
     for name in fast_names:
         rates[name] = len(corpora) * half / sum(best[name, lang] for lang in corpora)
@@ -360,7 +383,7 @@ def main() -> None:
         total_chars = 0
         total_time = 0.0
         for language, text in corpora.items():
-            tokens = llm_tokens(text[:slow])
+            tokens = tokenize(text[:slow])
             total_chars += slow
             total_time += cpu_seconds(name, tokens, language)
         rates[name] = total_chars / total_time
@@ -380,7 +403,8 @@ def main() -> None:
 
     body = (
         "## Streaming segmentation\n\n"
-        f"Command: `{COMMAND}` (golden rules from `../shared/bench`, LLM-like tokens; "
+        f"Command: `{COMMAND}` (golden rules from `../shared/bench`, LLM-like tokens "
+        f"(`--tokenizer {args.tokenizer}`); "
         "IncrementalSegmenter in plain sentence mode: `min_chars=0, first_clause_chars=None, "
         "max_chars=None`).\n\n"
         f"{machine_line()}\n\n"
