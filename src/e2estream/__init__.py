@@ -17,6 +17,7 @@ from ._audio import AudioChunk as AudioChunk
 from ._audio import AudioEncoding as AudioEncoding
 from ._audio import AudioFormat as AudioFormat
 from ._audio import Synthesizer as Synthesizer
+from ._audio import TextTiming as TextTiming
 from ._events import AudioEvent as AudioEvent
 from ._events import DoneEvent as DoneEvent
 from ._events import ErrorEvent as ErrorEvent
@@ -70,6 +71,7 @@ __all__ = [
     "Synthesizer",
     "TTSAuthenticationError",
     "TTSHTTPError",
+    "TextTiming",
     "TokenEvent",
     "merge_events",
     "normalize_speech",

@@ -8,7 +8,7 @@ from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from ._segment import Segment
 
-__all__ = ["AudioChunk", "AudioEncoding", "AudioFormat", "Synthesizer"]
+__all__ = ["AudioChunk", "AudioEncoding", "AudioFormat", "Synthesizer", "TextTiming"]
 
 #: Encodings a synthesizer may declare. ``pcm_*`` are raw little-endian samples,
 #: interleaved when there are several channels; the others are compressed containers
@@ -80,6 +80,54 @@ class AudioFormat:
 
 
 @dataclass(frozen=True, slots=True)
+class TextTiming:
+    """When a piece of a segment's speech text is heard in that segment's audio.
+
+    Backends that know it (from word or character alignment) yield these objects among
+    the audio bytes of :meth:`Synthesizer.synthesize`; the pipeline uses them to tell
+    exactly what the listener heard when a reply is interrupted. A timing may cover a
+    word or a single character; timings of one segment come in order of ``start``.
+
+    Attributes:
+        char_start: Offset of the first character in the segment's ``speech_text``.
+        char_end: Offset just past the last character (``char_end > char_start``).
+        start: Seconds from the start of the *segment's* audio at which it is heard.
+            Backends whose service reports times per audio chunk add the chunk's own
+            position, so times always count from the segment's first sample.
+        end: Seconds at which it ends, or None when the backend does not say.
+
+    Raises:
+        ValueError: For an empty or negative character span, a negative time, or an
+            ``end`` before ``start``.
+    """
+
+    char_start: int
+    char_end: int
+    start: float
+    end: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.char_start < self.char_end:
+            raise ValueError(
+                f"TextTiming needs 0 <= char_start < char_end, got {self.char_start}, "
+                f"{self.char_end}"
+            )
+        if not self.start >= 0:
+            raise ValueError(f"TextTiming.start must be >= 0 seconds, got {self.start}")
+        if self.end is not None and not self.end >= self.start:
+            raise ValueError(f"TextTiming.end ({self.end}) is before its start ({self.start})")
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the timing as a JSON-serializable dict."""
+        return {
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class AudioChunk:
     """A piece of one segment's audio, as yielded by :class:`ProgressiveSynthesizer`.
 
@@ -95,6 +143,8 @@ class AudioChunk:
         offset: Byte offset of :attr:`data` within the segment's audio.
         final: True on the last chunk of the segment.
         error: On the final chunk of a failed segment, the exception that ended it.
+        timings: :class:`TextTiming` objects the backend delivered with this audio
+            (empty for backends without timings).
     """
 
     segment: Segment
@@ -103,6 +153,7 @@ class AudioChunk:
     offset: int = 0
     final: bool = False
     error: BaseException | None = None
+    timings: tuple[TextTiming, ...] = ()
 
     @property
     def start_time(self) -> float | None:
@@ -125,6 +176,16 @@ class Synthesizer(Protocol):
     segment. The caller always closes the iterator (``aclose()``) when it stops early,
     so ``finally`` blocks run promptly.
 
+    Optional members a backend may declare (read with ``getattr``, so plain backends
+    need none of them):
+
+    * ``provides_timings = True``: ``synthesize`` also yields :class:`TextTiming`
+      objects among the bytes, saying when each word (or character) of the text is
+      heard; the spoken transcript of an interrupted reply is then exact.
+    * ``compute_bound = True``: the engine runs on this machine's CPU (eSpeak, Piper),
+      so synthesizing two segments at once only slows the first one down; the pipeline
+      then starts the next segment only once the head segment has produced audio.
+
     Example::
 
         class MyTTS:
@@ -141,6 +202,9 @@ class Synthesizer(Protocol):
         """The encoding of the bytes :meth:`synthesize` yields."""
         ...
 
-    def synthesize(self, text: str) -> AsyncIterator[bytes]:
-        """Return an async iterator of the audio bytes for ``text``."""
+    def synthesize(self, text: str) -> AsyncIterator[bytes | TextTiming]:
+        """Return an async iterator of the audio bytes for ``text``.
+
+        Backends with ``provides_timings = True`` also yield :class:`TextTiming` items.
+        """
         ...

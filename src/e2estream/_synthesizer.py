@@ -27,7 +27,7 @@ import anyio.lowlevel
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._audio import AudioChunk, AudioFormat, Synthesizer
+from ._audio import AudioChunk, AudioFormat, Synthesizer, TextTiming
 from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
 from ._util import aclosing, async_context, iterating, single_exception_unwrapped
@@ -105,7 +105,17 @@ def make_segmenter(segmenter: SegmenterFactory | None) -> IncrementalSegmenter:
 class _Job:
     """One segment's synthesis: its buffered audio and whether it has finished."""
 
-    __slots__ = ("_waiter", "buffered", "carry", "chunks", "delivered", "done", "error", "segment")
+    __slots__ = (
+        "_waiter",
+        "buffered",
+        "carry",
+        "chunks",
+        "delivered",
+        "done",
+        "error",
+        "segment",
+        "timings",
+    )
 
     def __init__(self, segment: Segment) -> None:
         self.segment = segment
@@ -115,7 +125,15 @@ class _Job:
         self.carry = b""  # an incomplete audio frame waiting for the rest of its bytes
         self.done = False
         self.error: BaseException | None = None
+        self.timings: list[TextTiming] = []  # delivered with the next chunk the consumer takes
         self._waiter: anyio.Event | None = None
+
+    def take_timings(self) -> tuple[TextTiming, ...]:
+        if not self.timings:
+            return ()
+        timings = tuple(self.timings)
+        self.timings.clear()
+        return timings
 
     def notify(self) -> None:
         # Events are made only when someone waits: this runs once per audio chunk.
@@ -233,11 +251,19 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
             if job.chunks:
                 offset = job.delivered
                 data = state.budget.take(job)
-                return AudioChunk(job.segment, data, state.audio_format, offset)
+                return AudioChunk(
+                    job.segment, data, state.audio_format, offset, timings=job.take_timings()
+                )
             if job.done:
                 self._job = None
                 return AudioChunk(
-                    job.segment, b"", state.audio_format, job.delivered, True, job.error
+                    job.segment,
+                    b"",
+                    state.audio_format,
+                    job.delivered,
+                    True,
+                    job.error,
+                    job.take_timings(),
                 )
             await job.wait_changed()
 
@@ -384,10 +410,13 @@ class ProgressiveSynthesizer:
             audio = _audio_iterator(result, self.synthesizer)
             async with aclosing(audio):
                 async for data in audio:
+                    if isinstance(data, TextTiming):
+                        job.timings.append(data)
+                        continue
                     if not isinstance(data, (bytes, bytearray, memoryview)):
                         raise TypeError(
                             f"{type(self.synthesizer).__name__}.synthesize() yielded a "
-                            f"{type(data).__name__}; it must yield bytes"
+                            f"{type(data).__name__}; it must yield bytes (or TextTiming)"
                         )
                     data = job.carry + bytes(data) if job.carry else bytes(data)
                     if frame > 1:
@@ -411,7 +440,7 @@ class ProgressiveSynthesizer:
             state.slots.release()
 
 
-def _audio_iterator(result: object, synthesizer: object) -> AsyncIterator[bytes]:
+def _audio_iterator(result: object, synthesizer: object) -> AsyncIterator[object]:
     """Check what ``synthesize()`` returned (an untyped backend may return anything)."""
     if isinstance(result, AsyncIterator):
         return result
