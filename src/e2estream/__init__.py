@@ -36,8 +36,8 @@ from ._merge import MergedStream as MergedStream
 from ._merge import merge_events as merge_events
 from ._normalize import SpeechNormalizer as SpeechNormalizer
 from ._normalize import normalize_speech as normalize_speech
-from ._pipeline import ReplyStream as ReplyStream
 from ._pipeline import stream_reply as stream_reply
+from ._reply import ReplyStream as ReplyStream
 from ._segment import Segment as Segment
 from ._segment import SegmentKind as SegmentKind
 from ._segmenter import IncrementalSegmenter as IncrementalSegmenter

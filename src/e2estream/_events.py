@@ -21,8 +21,9 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
-from ._audio import AudioFormat
+from ._audio import AudioFormat, TextTiming
 from ._segment import Segment
+from ._spoken import SpokenText
 
 __all__ = [
     "AudioEvent",
@@ -79,6 +80,13 @@ class AudioEvent:
         data: The audio bytes (whole frames for raw formats).
         format: The encoding of ``data``.
         offset: Byte offset of ``data`` within the segment's audio.
+        reply_time: Seconds from the start of the reply's first audio to this chunk, in
+            *audio* time (the segments' audio laid end to end; a stall does not move it).
+            This is the scale of ``played`` in :meth:`~e2estream.ReplyStream.interrupt`.
+            None for compressed formats.
+        timings: Word or character timings the backend gave with this audio (offsets into
+            the segment's ``speech_text``, seconds into the segment's audio); empty for
+            backends without timings.
     """
 
     type: ClassVar[Literal["audio"]] = "audio"
@@ -86,6 +94,8 @@ class AudioEvent:
     data: bytes = field(repr=False)
     format: AudioFormat
     offset: int = 0
+    reply_time: float | None = None
+    timings: tuple[TextTiming, ...] = ()
 
     @property
     def start_time(self) -> float | None:
@@ -110,7 +120,12 @@ class AudioEvent:
             "offset": self.offset,
             "size": len(self.data),
             "format": self.format.to_dict(),
+            "start_time": self.start_time,
+            "duration": self.duration,
+            "reply_time": self.reply_time,
         }
+        if self.timings:
+            out["timings"] = [timing.to_dict() for timing in self.timings]
         if include_data:
             out["data"] = base64.b64encode(self.data).decode("ascii")
         return out
@@ -128,6 +143,8 @@ class SegmentDoneEvent:
         audio_bytes: Bytes of audio delivered for the segment.
         audio_duration: Seconds of audio delivered (None for compressed formats).
         failed: True if the segment's synthesis raised.
+        timings: Timings the backend gave after the segment's last audio chunk (most
+            come on the :class:`AudioEvent` they belong to).
     """
 
     type: ClassVar[Literal["segment_done"]] = "segment_done"
@@ -135,6 +152,7 @@ class SegmentDoneEvent:
     audio_bytes: int
     audio_duration: float | None
     failed: bool = False
+    timings: tuple[TextTiming, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the event as a JSON-serializable dict."""
@@ -144,6 +162,7 @@ class SegmentDoneEvent:
             "audio_bytes": self.audio_bytes,
             "audio_duration": self.audio_duration,
             "failed": self.failed,
+            "timings": [timing.to_dict() for timing in self.timings],
         }
 
 
@@ -188,6 +207,9 @@ class ReplyMetrics:
         audio_bytes: Bytes of audio delivered.
         audio_duration: Seconds of audio delivered (None for compressed formats).
         errors: Number of :class:`ErrorEvent` delivered.
+        stall_time: Seconds a player starting with the first audio and playing in real
+            time would have waited for audio (0.0: playback never ran dry).
+        stalls: How many times that player ran dry.
     """
 
     time_to_first_token: float | None
@@ -199,6 +221,8 @@ class ReplyMetrics:
     audio_bytes: int
     audio_duration: float | None
     errors: int
+    stall_time: float = 0.0
+    stalls: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return the metrics as a JSON-serializable dict."""
@@ -210,17 +234,30 @@ class DoneEvent:
     """The last event of a reply.
 
     Attributes:
-        text: The whole reply text (the token events concatenated).
+        text: The reply text (the token events concatenated): the whole reply, or what
+            the LLM had written when an interruption cancelled it.
         metrics: Timings and counts of the reply.
+        interrupted: True when :meth:`~e2estream.ReplyStream.interrupt` ended the reply.
+        spoken: What the listener heard: for an interrupted reply, what ``interrupt()``
+            returned; otherwise all the audio delivered, assumed played to the end. Store
+            ``spoken.text`` as the assistant's turn of the conversation.
     """
 
     type: ClassVar[Literal["done"]] = "done"
     text: str
     metrics: ReplyMetrics
+    interrupted: bool = False
+    spoken: SpokenText | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the event as a JSON-serializable dict."""
-        return {"type": self.type, "text": self.text, "metrics": self.metrics.to_dict()}
+        return {
+            "type": self.type,
+            "text": self.text,
+            "metrics": self.metrics.to_dict(),
+            "interrupted": self.interrupted,
+            "spoken": None if self.spoken is None else self.spoken.to_dict(),
+        }
 
 
 #: Any event of a reply stream.

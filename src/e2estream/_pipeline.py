@@ -9,121 +9,24 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._audio import AudioChunk, AudioFormat, Synthesizer
-from ._events import (
-    AudioEvent,
-    DoneEvent,
-    ErrorEvent,
-    Event,
-    ReplyMetrics,
-    SegmentDoneEvent,
-    SegmentEvent,
-    TokenEvent,
-)
-from ._merge import DEFAULT_MAX_BUFFER, MergedStream, merge_events
+from ._audio import Synthesizer
+from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
+from ._merge import DEFAULT_MAX_BUFFER
+from ._playback import PlaybackClock
+from ._reply import ReplyControl, ReplyStream
 from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
+from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._sources import token_source
-from ._synthesizer import (
-    DEFAULT_MAX_BUFFERED_BYTES,
-    ProgressiveSynthesizer,
-    SegmenterFactory,
-    check_positive_int,
-    check_segmenter,
-    segmenter_for_stream,
-)
+from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
 from ._util import aclosing, async_context, single_exception_unwrapped
+from ._validate import check_positive_int
 
-__all__ = ["ReplyStream", "stream_reply"]
+__all__ = ["stream_reply"]
 
 #: Segments waiting for a TTS slot. The token path never waits on audio unless this many
 #: segments are queued, so it is generous; it still bounds memory for an endless reply.
 MAX_PENDING_SEGMENTS = 1024
-
-
-class ReplyStream(AsyncIterator[Event]):
-    """The async iterator of events yielded by :func:`stream_reply`.
-
-    Yields :class:`~e2estream.TokenEvent`, :class:`~e2estream.SegmentEvent`,
-    :class:`~e2estream.AudioEvent`, :class:`~e2estream.SegmentDoneEvent` and
-    :class:`~e2estream.ErrorEvent` as they happen, then one
-    :class:`~e2estream.DoneEvent`. Also keeps the metrics so far in :attr:`metrics`.
-    """
-
-    def __init__(self, events: MergedStream[Event], audio_format: AudioFormat) -> None:
-        self._events = events
-        self._audio_format = audio_format
-        self._started = anyio.current_time()
-        self._parts: list[str] = []
-        self._first_token: float | None = None
-        self._first_segment: float | None = None
-        self._first_audio: float | None = None
-        self._total = 0.0
-        self._tokens = 0
-        self._segments = 0
-        self._audio_bytes = 0
-        self._errors = 0
-        self._finished = False
-
-    def __aiter__(self) -> ReplyStream:
-        return self
-
-    @property
-    def text(self) -> str:
-        """The reply text received so far."""
-        return "".join(self._parts)
-
-    @property
-    def metrics(self) -> ReplyMetrics:
-        """Timings and counts of the events delivered so far."""
-        return ReplyMetrics(
-            time_to_first_token=self._first_token,
-            time_to_first_segment=self._first_segment,
-            time_to_first_audio=self._first_audio,
-            total_time=self._total if self._finished else self._elapsed(),
-            tokens=self._tokens,
-            segments=self._segments,
-            audio_bytes=self._audio_bytes,
-            audio_duration=self._audio_format.duration(self._audio_bytes),
-            errors=self._errors,
-        )
-
-    async def __anext__(self) -> Event:
-        if self._finished:
-            raise StopAsyncIteration
-        try:
-            event = await self._events.__anext__()
-        except StopAsyncIteration:
-            self._finished = True
-            self._total = self._elapsed()
-            return DoneEvent(self.text, self.metrics)
-        except Exception:
-            # The LLM stream failed: that exception is the end of this reply; there is
-            # no DoneEvent for a reply that did not complete.
-            self._finished = True
-            raise
-        # Metrics are taken when an event leaves the library: that is what the listener
-        # experiences, queueing inside the pipeline included. The clock is read only for
-        # the firsts, not for every event: this is the per-token hot path.
-        if isinstance(event, TokenEvent):
-            self._tokens += 1
-            self._parts.append(event.text)
-            if self._first_token is None:
-                self._first_token = self._elapsed()
-        elif isinstance(event, AudioEvent):
-            self._audio_bytes += len(event.data)
-            if self._first_audio is None:
-                self._first_audio = self._elapsed()
-        elif isinstance(event, SegmentEvent):
-            self._segments += 1
-            if self._first_segment is None:
-                self._first_segment = self._elapsed()
-        elif isinstance(event, ErrorEvent):
-            self._errors += 1
-        return event
-
-    def _elapsed(self) -> float:
-        return anyio.current_time() - self._started
 
 
 @async_context
@@ -137,6 +40,7 @@ async def stream_reply(
     max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
     max_buffered_events: int = DEFAULT_MAX_BUFFER,
     idle_flush: float | None = None,
+    max_ahead: float | None = None,
 ) -> AsyncIterator[ReplyStream]:
     """Stream an LLM reply as one ordered stream of token and audio events.
 
@@ -161,6 +65,12 @@ async def stream_reply(
             mid-sentence, e.g. during a tool call). Off by default: it is the only
             behaviour that depends on timing, so with it segments can depend on how
             fast the tokens came.
+        max_ahead: Pacing: a segment (after the first) starts synthesizing only while
+            the audio synthesized but not yet played is below this many seconds, so an
+            interrupted reply leaves little synthesized audio unheard. None turns it off.
+            Playback is assumed to run in real time from the first audio delivered, or
+            follows :meth:`ReplyStream.report_played`. The look-ahead never drops below
+            1.5x the slowest time to first byte of the reply, so pacing causes no stall.
 
     Yields:
         A :class:`ReplyStream` of events; the last one is a :class:`~e2estream.DoneEvent`.
@@ -189,32 +99,84 @@ async def stream_reply(
         segmenter = IncrementalSegmenter(language or "en")
     check_segmenter(segmenter)
     progressive = ProgressiveSynthesizer(
-        synthesizer, max_concurrency=max_concurrency, max_buffered_bytes=max_buffered_bytes
+        synthesizer,
+        max_concurrency=max_concurrency,
+        max_buffered_bytes=max_buffered_bytes,
+        max_ahead=max_ahead,
     )
     tokens = token_source(source)
+    control = ReplyControl()
+    playback = PlaybackClock()
     with single_exception_unwrapped(), segmenter_for_stream(segmenter) as reply_segmenter:
         segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
             MAX_PENDING_SEGMENTS
         )
-        # _token_events closes segments_send when it ends; this closes it (again,
-        # harmlessly) should that generator never have started.
-        with segments_send, segments_receive:
-            async with anyio.create_task_group() as task_group:
+        events_send, events_receive = anyio.create_memory_object_stream[Event](max_buffered_events)
+        with segments_send, segments_receive, events_send, events_receive:
+            async with (
+                progressive.open_stream(
+                    segments_receive, playback, counts_delivery=False
+                ) as chunks,
+                anyio.create_task_group() as stages,
+            ):
+                control.chunks = chunks
+                # Each stage sends through its own clone: the stream ends when both close.
+                stages.start_soon(
+                    _read_llm,
+                    tokens,
+                    idle_flush,
+                    reply_segmenter,
+                    segments_send.clone(),
+                    events_send.clone(),
+                    control,
+                )
+                stages.start_soon(_audio_events, chunks, events_send.clone(), control)
+                segments_send.close()
+                events_send.close()
+                try:
+                    yield ReplyStream(events_receive, progressive.audio_format, control, playback)
+                finally:
+                    control.closed = True
+                    # Stop the LLM and the TTS together, so that their cleanups overlap.
+                    stages.cancel_scope.cancel()
+                    chunks.stop()
+
+
+async def _read_llm(
+    tokens: AsyncIterator[str],
+    idle_flush: float | None,
+    segmenter: IncrementalSegmenter,
+    segments: MemoryObjectSendStream[Segment],
+    events: MemoryObjectSendStream[Event],
+    control: ReplyControl,
+) -> None:
+    """Read the LLM: forward each delta at once, segment it, hand segments to the TTS."""
+    try:
+        with control.llm_scope, events, segments, single_exception_unwrapped():
+            # Its own task group, so that the idle-flush reader is closed (and the LLM
+            # stream with it) before llm_finished says so.
+            async with anyio.create_task_group() as readers:
                 deltas: AsyncIterator[str | _Idle] = tokens
                 if idle_flush is not None:
-                    deltas = _with_idle_markers(tokens, idle_flush, task_group)
-                async with (
-                    progressive.stream(segments_receive) as chunks,
-                    merge_events(
-                        _token_events(deltas, reply_segmenter, segments_send),
-                        _audio_events(chunks),
-                        max_buffer=max_buffered_events,
-                    ) as events,
-                ):
-                    try:
-                        yield ReplyStream(events, progressive.audio_format)
-                    finally:
-                        task_group.cancel_scope.cancel()
+                    deltas = _with_idle_markers(tokens, idle_flush, readers)
+                await _forward(deltas, segmenter, segments, events, control)
+    except _ConsumerGone:
+        pass  # the reply stream was closed: stop quietly (the LLM stream is closed)
+    except Exception as exc:
+        # Includes a BrokenResourceError of the LLM's own connection: an error.
+        _fail(control, exc)
+    finally:
+        control.llm_finished.set()
+
+
+def _fail(control: ReplyControl, exc: BaseException) -> None:
+    # The reply cannot go on: stop both stages (not their task group, which also holds
+    # the consumer's code), and let the consumer see the events already buffered, then
+    # this exception.
+    control.error = exc
+    control.llm_scope.cancel()
+    if control.chunks is not None:
+        control.chunks.stop()
 
 
 class _Idle:
@@ -274,44 +236,106 @@ async def _markers(
                 yield delta
 
 
-async def _token_events(
-    tokens: AsyncIterator[str | _Idle],
+class _ConsumerGone(Exception):
+    """The reply stream's consumer left: a stage stops quietly."""
+
+
+async def _send(events: MemoryObjectSendStream[Event], event: Event) -> None:
+    try:
+        events.send_nowait(event)  # the common case: room in the buffer
+    except anyio.WouldBlock:
+        try:
+            await events.send(event)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            raise _ConsumerGone from None
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        raise _ConsumerGone from None
+
+
+async def _forward(
+    deltas: AsyncIterator[str | _Idle],
     segmenter: IncrementalSegmenter,
     segments: MemoryObjectSendStream[Segment],
-) -> AsyncIterator[Event]:
+    events: MemoryObjectSendStream[Event],
+    control: ReplyControl,
+) -> None:
     """Forward each delta, then the segments it completed (which also go to the TTS)."""
     offset = 0
-    async with segments, aclosing(tokens):
-        async for delta in tokens:
+    async with aclosing(deltas):
+        async for delta in deltas:
             if isinstance(delta, _Idle):
                 # The LLM paused: speak what we have up to the last word boundary.
-                for segment in segmenter.flush_partial():
-                    yield SegmentEvent(segment)
-                    await segments.send(segment)
+                if control.speaking:
+                    await _hand_over(segmenter.flush_partial(), segments, events, control)
                 continue
-            yield TokenEvent(delta, offset)
+            await _send(events, TokenEvent(delta, offset))
             offset += len(delta)
-            for segment in segmenter.push(delta):
-                # The SegmentEvent is delivered before the segment reaches the TTS, so it
-                # always precedes that segment's audio.
-                yield SegmentEvent(segment)
-                await segments.send(segment)
-        for segment in segmenter.flush():
-            yield SegmentEvent(segment)
+            if control.speaking:
+                await _hand_over(segmenter.push(delta), segments, events, control)
+        if control.speaking:
+            await _hand_over(segmenter.flush(), segments, events, control)
+
+
+async def _hand_over(
+    completed: list[Segment],
+    segments: MemoryObjectSendStream[Segment],
+    events: MemoryObjectSendStream[Event],
+    control: ReplyControl,
+) -> None:
+    for segment in completed:
+        if not control.speaking:
+            return  # interrupted: the rest of the reply is not spoken
+        control.segments_made += 1
+        # The SegmentEvent is delivered before the segment reaches the TTS, so it
+        # always precedes that segment's audio.
+        await _send(events, SegmentEvent(segment))
+        try:
             await segments.send(segment)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            control.speaking = False  # the synthesizer was stopped (an interruption)
 
 
-async def _audio_events(chunks: AsyncIterator[AudioChunk]) -> AsyncIterator[Event]:
+async def _audio_events(
+    chunks: AudioChunkStream,
+    events: MemoryObjectSendStream[Event],
+    control: ReplyControl,
+) -> None:
     """Turn ordered audio chunks into audio, error and segment-done events."""
-    async for chunk in chunks:
-        if chunk.data:
-            yield AudioEvent(chunk.segment.index, chunk.data, chunk.format, chunk.offset)
-        if chunk.final:
-            if chunk.error is not None:
-                yield ErrorEvent(chunk.error, chunk.segment.index)
-            yield SegmentDoneEvent(
-                chunk.segment.index,
-                chunk.offset,
-                chunk.format.duration(chunk.offset),
-                chunk.error is not None,
-            )
+    reply_bytes = 0  # bytes of the reply's audio before the current segment
+    try:
+        with events:
+            async for chunk in chunks:
+                if chunk.data:
+                    reply_time = chunk.format.duration(reply_bytes + chunk.offset)
+                    await _send(
+                        events,
+                        AudioEvent(
+                            chunk.segment.index,
+                            chunk.data,
+                            chunk.format,
+                            chunk.offset,
+                            reply_time,
+                            chunk.timings,
+                        ),
+                    )
+                if chunk.final:
+                    reply_bytes += chunk.offset
+                    if chunk.error is not None:
+                        await _send(events, ErrorEvent(chunk.error, chunk.segment.index))
+                    await _send(
+                        events,
+                        SegmentDoneEvent(
+                            chunk.segment.index,
+                            chunk.offset,
+                            chunk.format.duration(chunk.offset),
+                            chunk.error is not None,
+                            chunk.timings,
+                        ),
+                    )
+    except _ConsumerGone:
+        pass
+    except Exception as exc:
+        # The text source failed (ProgressiveSynthesizer re-raises it here); the token
+        # stage reports that error itself, so only record one if it has not.
+        if control.error is None:
+            _fail(control, exc)

@@ -16,11 +16,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-import weakref
-from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from contextlib import contextmanager
-from typing import TypeAlias
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
 import anyio
 import anyio.lowlevel
@@ -28,16 +24,24 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._audio import AudioChunk, AudioFormat, Synthesizer, TextTiming
+from ._exceptions import SynthesisError
+from ._jobs import ByteBudget, Job
+from ._pacing import Pacer
+from ._playback import PlaybackClock
 from ._segment import Segment
-from ._segmenter import IncrementalSegmenter
-from ._util import aclosing, async_context, iterating, single_exception_unwrapped
+from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
+from ._util import (
+    AsyncContextOnly,
+    aclosing,
+    async_context,
+    iterating,
+    single_exception_unwrapped,
+)
+from ._validate import check_max_ahead, check_positive_int, check_synthesizer
 
-__all__ = ["ProgressiveSynthesizer", "SegmenterFactory"]
+__all__ = ["AudioChunkStream", "ProgressiveSynthesizer"]
 
 logger = logging.getLogger("e2estream")
-
-#: A segmenter for one reply, or a zero-argument factory that makes a fresh one per reply.
-SegmenterFactory: TypeAlias = IncrementalSegmenter | Callable[[], IncrementalSegmenter]
 
 #: Default bytes of audio allowed to wait behind the head segment (about 22 s of 24 kHz
 #: 16-bit mono): enough to keep playback fed, small enough to bound memory per reply.
@@ -48,169 +52,33 @@ DEFAULT_MAX_BUFFERED_BYTES = 1 << 20
 _MAX_QUEUED_JOBS = 32
 
 
-#: Segmenter instances segmenting a stream right now: one instance cannot serve two.
-_SEGMENTERS_IN_USE: weakref.WeakSet[IncrementalSegmenter] = weakref.WeakSet()
-
-
-@contextmanager
-def segmenter_for_stream(segmenter: SegmenterFactory | None) -> Iterator[IncrementalSegmenter]:
-    """Provide a segmenter for one stream: fresh from a factory, or a given instance reset.
-
-    An instance is reset so that an interrupted earlier reply cannot leak its buffered
-    text into this one, and it is refused while another stream is using it.
-
-    Raises:
-        RuntimeError: If the instance is in use by another stream.
-    """
-    made = make_segmenter(segmenter)
-    if made in _SEGMENTERS_IN_USE:
-        raise RuntimeError(
-            "this IncrementalSegmenter is already segmenting another stream; to run "
-            "streams concurrently pass a factory, e.g. "
-            "functools.partial(IncrementalSegmenter, 'de')"
-        )
-    made.reset()
-    _SEGMENTERS_IN_USE.add(made)
-    try:
-        yield made
-    finally:
-        _SEGMENTERS_IN_USE.discard(made)
-
-
-def check_segmenter(segmenter: object) -> None:
-    """Raise ``TypeError`` unless ``segmenter`` is None, a segmenter, or a factory of one."""
-    if segmenter is None or isinstance(segmenter, IncrementalSegmenter) or callable(segmenter):
-        return
-    raise TypeError(
-        f"segmenter must be an IncrementalSegmenter or a factory of one, "
-        f"not a {type(segmenter).__name__}"
-    )
-
-
-def make_segmenter(segmenter: SegmenterFactory | None) -> IncrementalSegmenter:
-    """Return the segmenter to use for one reply."""
-    check_segmenter(segmenter)
-    if segmenter is None:
-        return IncrementalSegmenter()
-    if isinstance(segmenter, IncrementalSegmenter):
-        return segmenter
-    made = segmenter()
-    if not isinstance(made, IncrementalSegmenter):
-        raise TypeError(
-            f"the segmenter factory returned a {type(made).__name__}, not an IncrementalSegmenter"
-        )
-    return made
-
-
-class _Job:
-    """One segment's synthesis: its buffered audio and whether it has finished."""
-
-    __slots__ = (
-        "_waiter",
-        "buffered",
-        "carry",
-        "chunks",
-        "delivered",
-        "done",
-        "error",
-        "segment",
-        "timings",
-    )
-
-    def __init__(self, segment: Segment) -> None:
-        self.segment = segment
-        self.chunks: deque[bytes] = deque()
-        self.buffered = 0  # bytes in ``chunks``
-        self.delivered = 0  # bytes handed to the consumer so far
-        self.carry = b""  # an incomplete audio frame waiting for the rest of its bytes
-        self.done = False
-        self.error: BaseException | None = None
-        self.timings: list[TextTiming] = []  # delivered with the next chunk the consumer takes
-        self._waiter: anyio.Event | None = None
-
-    def take_timings(self) -> tuple[TextTiming, ...]:
-        if not self.timings:
-            return ()
-        timings = tuple(self.timings)
-        self.timings.clear()
-        return timings
-
-    def notify(self) -> None:
-        # Events are made only when someone waits: this runs once per audio chunk.
-        if self._waiter is not None:
-            self._waiter.set()
-            self._waiter = None
-
-    async def wait_changed(self) -> None:
-        if self._waiter is None:
-            self._waiter = anyio.Event()
-        await self._waiter.wait()
-
-
-class _ByteBudget:
-    """Bounds the audio waiting for the consumer.
-
-    The head job (the one the consumer is reading) may hold up to ``limit`` bytes of its
-    own; all later jobs together may hold up to ``limit`` bytes. Keeping the head's
-    allowance separate is what makes this deadlock-free: later segments filling the
-    budget can never stop the head segment, which the consumer is waiting for.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.head: _Job | None = None
-        self.waiting_behind_head = 0
-        self._waiter: anyio.Event | None = None
-
-    def allows(self, job: _Job, size: int) -> bool:
-        if job is self.head:
-            return job.buffered == 0 or job.buffered + size <= self.limit
-        # A single chunk larger than the whole budget still passes when nothing else
-        # waits, so an oversized chunk slows the stream down instead of wedging it.
-        return self.waiting_behind_head == 0 or self.waiting_behind_head + size <= self.limit
-
-    async def add(self, job: _Job, data: bytes) -> None:
-        while not self.allows(job, len(data)):
-            if self._waiter is None:
-                self._waiter = anyio.Event()
-            await self._waiter.wait()
-        job.chunks.append(data)
-        job.buffered += len(data)
-        if job is not self.head:
-            self.waiting_behind_head += len(data)
-        job.notify()
-
-    def take(self, job: _Job) -> bytes:
-        data = job.chunks.popleft()
-        job.buffered -= len(data)
-        job.delivered += len(data)
-        self._notify()
-        return data
-
-    def promote(self, job: _Job) -> None:
-        self.head = job
-        self.waiting_behind_head -= job.buffered
-        self._notify()
-
-    def _notify(self) -> None:
-        if self._waiter is not None:
-            self._waiter.set()
-            self._waiter = None
-
-
 class _StreamState:
-    def __init__(self, audio_format: AudioFormat, max_concurrency: int, limit: int) -> None:
+    def __init__(
+        self,
+        audio_format: AudioFormat,
+        max_concurrency: int,
+        limit: int,
+        pacer: Pacer,
+        *,
+        counts_delivery: bool,
+    ) -> None:
         self.audio_format = audio_format
         self.frame_size = audio_format.frame_size or 1
         self.slots = anyio.Semaphore(max_concurrency)
-        self.budget = _ByteBudget(limit)
-        self.jobs_send: MemoryObjectSendStream[_Job]
-        self.jobs_receive: MemoryObjectReceiveStream[_Job]
-        self.jobs_send, self.jobs_receive = anyio.create_memory_object_stream[_Job](
-            _MAX_QUEUED_JOBS
-        )
+        self.budget = ByteBudget(limit)
+        self.pacer = pacer
+        self.playback = pacer.playback
+        # False when a wrapper (stream_reply) tells the playback model itself, at the
+        # moment its own consumer receives the audio.
+        self.counts_delivery = counts_delivery
+        self.jobs_send: MemoryObjectSendStream[Job]
+        self.jobs_receive: MemoryObjectReceiveStream[Job]
+        self.jobs_send, self.jobs_receive = anyio.create_memory_object_stream[Job](_MAX_QUEUED_JOBS)
         self.source_error: BaseException | None = None
         self.closed = False  # the ``async with`` block has exited
+        self.cancelled = False  # AudioChunkStream.cancel() was called
+        self.synthesis_scope = anyio.CancelScope()
+        self.synthesis_finished = anyio.Event()  # every request closed, the text source too
 
 
 class AudioChunkStream(AsyncIterator[AudioChunk]):
@@ -223,16 +91,50 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
 
     def __init__(self, state: _StreamState) -> None:
         self._state = state
-        self._job: _Job | None = None
+        self._job: Job | None = None
 
     def __aiter__(self) -> AudioChunkStream:
         return self
+
+    @property
+    def played(self) -> float:
+        """Seconds of audio assumed played so far (see :meth:`report_played`)."""
+        return self._state.playback.position(anyio.current_time())
+
+    def report_played(self, seconds: float) -> None:
+        """Tell the pacing where the listener's player is, in seconds of this stream's audio.
+
+        Without reports, playback is assumed to run in real time from the first chunk
+        taken from this stream.
+
+        Raises:
+            ValueError: If ``seconds`` is negative or not finite.
+        """
+        self._state.playback.report(seconds, anyio.current_time())
+
+    async def cancel(self) -> None:
+        """Stop synthesizing: no further chunk is produced, queued audio is dropped.
+
+        When this returns, every synthesizer iterator has been closed (its ``finally``
+        has run) and the text source has been closed. The stream then ends (``async
+        for`` stops). Safe to call more than once, from any task, and after the block
+        has exited.
+        """
+        self.stop()
+        await self._state.synthesis_finished.wait()
+
+    def stop(self) -> None:
+        """Like :meth:`cancel`, without waiting for the requests to close."""
+        self._state.cancelled = True
+        self._state.synthesis_scope.cancel()
 
     async def __anext__(self) -> AudioChunk:
         # Every __anext__ is a cancellation point; when audio is ready it returns without
         # a full scheduling round trip (the producers yield on their own).
         await anyio.lowlevel.checkpoint_if_cancelled()
         state = self._state
+        if state.cancelled:
+            raise StopAsyncIteration
         if state.closed:
             # Jobs cut short by leaving the block look "done": do not pass them off as
             # complete segments.
@@ -242,15 +144,23 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
             if job is None:
                 try:
                     job = self._job = await state.jobs_receive.receive()
-                except anyio.EndOfStream:
+                except (anyio.EndOfStream, anyio.ClosedResourceError):
+                    if state.cancelled:
+                        raise StopAsyncIteration from None
                     error, state.source_error = state.source_error, None
                     if error is not None:
                         raise error from None
                     raise StopAsyncIteration from None
                 state.budget.promote(job)
+            if state.cancelled:
+                raise StopAsyncIteration
             if job.chunks:
                 offset = job.delivered
                 data = state.budget.take(job)
+                if state.counts_delivery:
+                    seconds = state.audio_format.duration(len(data))
+                    if seconds is not None:
+                        state.playback.on_delivered(seconds, anyio.current_time())
                 return AudioChunk(
                     job.segment, data, state.audio_format, offset, timings=job.take_timings()
                 )
@@ -281,6 +191,13 @@ class ProgressiveSynthesizer:
         max_buffered_bytes: Audio bytes allowed to wait behind the segment being
             streamed (and, separately, within it) before the TTS requests are made to
             wait. Bounds memory for a slow consumer.
+        max_ahead: Pacing: a segment (after the first) starts synthesizing only while
+            the audio synthesized but not yet played is below this many seconds, so an
+            interrupted reply wastes little synthesis. None turns pacing off. The
+            look-ahead never drops below 1.5x the slowest time to first byte seen in
+            the stream, so pacing does not cause stalls. Playback is assumed to run in
+            real time from the first chunk taken, unless
+            :meth:`AudioChunkStream.report_played` says otherwise.
 
     Raises:
         TypeError: If ``synthesizer`` does not satisfy the Synthesizer protocol.
@@ -301,28 +218,31 @@ class ProgressiveSynthesizer:
         segmenter: SegmenterFactory | None = None,
         max_concurrency: int = 2,
         max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
+        max_ahead: float | None = None,
     ) -> None:
         check_synthesizer(synthesizer)
         check_positive_int("max_concurrency", max_concurrency)
         check_positive_int("max_buffered_bytes", max_buffered_bytes)
+        check_max_ahead(max_ahead)
         check_segmenter(segmenter)
         self.synthesizer = synthesizer
         self.segmenter = segmenter
         self.max_concurrency = max_concurrency
         self.max_buffered_bytes = max_buffered_bytes
+        self.max_ahead = max_ahead
         # Backends that keep prosody across segments (ElevenLabs) opt in to receive the
         # previous segment's text.
         self._passes_previous_text = bool(getattr(synthesizer, "accepts_previous_text", False))
+        self._compute_bound = bool(getattr(synthesizer, "compute_bound", False))
 
     @property
     def audio_format(self) -> AudioFormat:
         """The format of the audio this synthesizer produces."""
         return self.synthesizer.audio_format
 
-    @async_context
-    async def stream(
+    def stream(
         self, text: AsyncIterable[str] | AsyncIterable[Segment] | Iterable[str] | Iterable[Segment]
-    ) -> AsyncIterator[AudioChunkStream]:
+    ) -> AsyncContextOnly[AudioChunkStream]:
         """Synthesize ``text`` as it arrives; yield its audio as ordered chunks.
 
         Args:
@@ -337,16 +257,47 @@ class ProgressiveSynthesizer:
         Leaving the block early cancels every request in flight and closes every
         synthesizer iterator (and ``text``, if it has ``aclose()``) before returning.
         """
+        return self.open_stream(text, PlaybackClock(), counts_delivery=True)
+
+    @async_context
+    async def open_stream(
+        self,
+        text: AsyncIterable[str] | AsyncIterable[Segment] | Iterable[str] | Iterable[Segment],
+        playback: PlaybackClock,
+        *,
+        counts_delivery: bool,
+    ) -> AsyncIterator[AudioChunkStream]:
+        # The same as stream(), with the playback model shared with a wrapper that sees
+        # the moment its own consumer receives the audio (stream_reply does).
         source = _as_async_iterable(text)
-        state = _StreamState(self.audio_format, self.max_concurrency, self.max_buffered_bytes)
+        pacer = Pacer(
+            self.max_ahead, playback, self.audio_format, compute_bound=self._compute_bound
+        )
+        state = _StreamState(
+            self.audio_format,
+            self.max_concurrency,
+            self.max_buffered_bytes,
+            pacer,
+            counts_delivery=counts_delivery,
+        )
         with single_exception_unwrapped(), state.jobs_receive:
             async with anyio.create_task_group() as task_group:
-                task_group.start_soon(self._feed, source, state, task_group)
+                task_group.start_soon(self._run, source, state)
                 try:
                     yield AudioChunkStream(state)
                 finally:
                     state.closed = True
                     task_group.cancel_scope.cancel()
+
+    async def _run(self, source: AsyncIterable[str | Segment], state: _StreamState) -> None:
+        try:
+            with state.synthesis_scope:
+                # Requests run in a task group of their own, so that cancel() can stop
+                # them all and know when every one of them has closed.
+                async with anyio.create_task_group() as requests:
+                    await self._feed(source, state, requests)
+        finally:
+            state.synthesis_finished.set()
 
     async def _feed(
         self,
@@ -389,17 +340,23 @@ class ProgressiveSynthesizer:
         state: _StreamState,
         task_group: TaskGroup,
     ) -> None:
-        job = _Job(segment)
+        job = Job(segment)
         if segment.speech_text.strip():
+            # The job is queued for the consumer first, so that audio already synthesized
+            # keeps flowing while this segment waits for its turn.
+            await state.jobs_send.send(job)
+            await state.pacer.wait_for_turn()
             await state.slots.acquire()
+            state.pacer.started(job)
             previous_text = previous.speech_text if previous is not None else None
             task_group.start_soon(self._synthesize, job, previous_text, state)
         else:
             job.done = True  # nothing to speak (a code block, say): no request at all
-        await state.jobs_send.send(job)
+            await state.jobs_send.send(job)
 
-    async def _synthesize(self, job: _Job, previous_text: str | None, state: _StreamState) -> None:
+    async def _synthesize(self, job: Job, previous_text: str | None, state: _StreamState) -> None:
         frame = state.frame_size
+        requested = anyio.current_time()
         try:
             if self._passes_previous_text:
                 result = self.synthesizer.synthesize(  # type: ignore[call-arg]
@@ -418,6 +375,8 @@ class ProgressiveSynthesizer:
                             f"{type(self.synthesizer).__name__}.synthesize() yielded a "
                             f"{type(data).__name__}; it must yield bytes (or TextTiming)"
                         )
+                    if not job.has_audio and data:
+                        state.pacer.record_ttfb(anyio.current_time() - requested)
                     data = job.carry + bytes(data) if job.carry else bytes(data)
                     if frame > 1:
                         # Keep chunks frame-aligned so each can be played on its own.
@@ -431,6 +390,12 @@ class ProgressiveSynthesizer:
                 logger.debug("segment %d ended mid-frame; padded", job.segment.index)
                 await state.budget.add(job, job.carry.ljust(frame, b"\0"))
                 job.carry = b""
+            if not job.has_audio:
+                # A sentence nobody will hear must not pass for a spoken one.
+                raise SynthesisError(
+                    f"{type(self.synthesizer).__name__} produced no audio for segment "
+                    f"{job.segment.index} ({job.segment.speech_text[:40]!r})"
+                )
         except Exception as exc:
             logger.debug("synthesis of segment %d failed: %r", job.segment.index, exc)
             job.error = exc
@@ -453,29 +418,6 @@ def _audio_iterator(result: object, synthesizer: object) -> AsyncIterator[object
         "it must return an async iterator of bytes (write it as an async generator: "
         "async def synthesize(self, text): ... yield chunk)"
     )
-
-
-def check_positive_int(name: str, value: object) -> None:
-    """Raise a ``TypeError``/``ValueError`` naming ``name`` unless ``value`` is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-
-
-def check_synthesizer(synthesizer: object) -> None:
-    """Raise ``TypeError`` if ``synthesizer`` lacks the Synthesizer protocol's members."""
-    audio_format = getattr(synthesizer, "audio_format", None)
-    if not callable(getattr(synthesizer, "synthesize", None)):
-        raise TypeError(
-            f"{type(synthesizer).__name__} is not a Synthesizer: it needs a "
-            "synthesize(text) method returning an async iterator of bytes"
-        )
-    if not isinstance(audio_format, AudioFormat):
-        raise TypeError(
-            f"{type(synthesizer).__name__} is not a Synthesizer: its audio_format must be "
-            f"an AudioFormat, not {type(audio_format).__name__}"
-        )
 
 
 def _as_async_iterable(text: object) -> AsyncIterable[str | Segment]:

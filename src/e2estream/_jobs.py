@@ -1,0 +1,113 @@
+"""One segment's synthesis (a job) and the byte budget shared by a stream's jobs."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import anyio
+
+from ._audio import TextTiming
+from ._segment import Segment
+
+__all__ = ["ByteBudget", "Job"]
+
+
+class Job:
+    """One segment's synthesis: its buffered audio and whether it has finished."""
+
+    __slots__ = (
+        "_waiter",
+        "buffered",
+        "carry",
+        "chunks",
+        "delivered",
+        "done",
+        "error",
+        "segment",
+        "timings",
+    )
+
+    def __init__(self, segment: Segment) -> None:
+        self.segment = segment
+        self.chunks: deque[bytes] = deque()
+        self.buffered = 0  # bytes in ``chunks``
+        self.delivered = 0  # bytes handed to the consumer so far
+        self.carry = b""  # an incomplete audio frame waiting for the rest of its bytes
+        self.done = False
+        self.error: BaseException | None = None
+        self.timings: list[TextTiming] = []  # delivered with the next chunk the consumer takes
+        self._waiter: anyio.Event | None = None
+
+    @property
+    def has_audio(self) -> bool:
+        """True once the TTS produced any audio for this segment."""
+        return self.delivered > 0 or self.buffered > 0
+
+    def take_timings(self) -> tuple[TextTiming, ...]:
+        if not self.timings:
+            return ()
+        timings = tuple(self.timings)
+        self.timings.clear()
+        return timings
+
+    def notify(self) -> None:
+        # Events are made only when someone waits: this runs once per audio chunk.
+        if self._waiter is not None:
+            self._waiter.set()
+            self._waiter = None
+
+    async def wait_changed(self) -> None:
+        if self._waiter is None:
+            self._waiter = anyio.Event()
+        await self._waiter.wait()
+
+
+class ByteBudget:
+    """Bounds the audio waiting for the consumer.
+
+    The head job (the one the consumer is reading) may hold up to ``limit`` bytes of its
+    own; all later jobs together may hold up to ``limit`` bytes. Keeping the head's
+    allowance separate is what makes this deadlock-free: later segments filling the
+    budget can never stop the head segment, which the consumer is waiting for.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.head: Job | None = None
+        self.waiting_behind_head = 0
+        self._waiter: anyio.Event | None = None
+
+    def allows(self, job: Job, size: int) -> bool:
+        if job is self.head:
+            return job.buffered == 0 or job.buffered + size <= self.limit
+        # A single chunk larger than the whole budget still passes when nothing else
+        # waits, so an oversized chunk slows the stream down instead of wedging it.
+        return self.waiting_behind_head == 0 or self.waiting_behind_head + size <= self.limit
+
+    async def add(self, job: Job, data: bytes) -> None:
+        while not self.allows(job, len(data)):
+            if self._waiter is None:
+                self._waiter = anyio.Event()
+            await self._waiter.wait()
+        job.chunks.append(data)
+        job.buffered += len(data)
+        if job is not self.head:
+            self.waiting_behind_head += len(data)
+        job.notify()
+
+    def take(self, job: Job) -> bytes:
+        data = job.chunks.popleft()
+        job.buffered -= len(data)
+        job.delivered += len(data)
+        self._notify()
+        return data
+
+    def promote(self, job: Job) -> None:
+        self.head = job
+        self.waiting_behind_head -= job.buffered
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._waiter is not None:
+            self._waiter.set()
+            self._waiter = None

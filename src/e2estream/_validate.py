@@ -1,0 +1,42 @@
+"""Argument checks shared by the public entry points (clear errors that name the problem)."""
+
+from __future__ import annotations
+
+import math
+
+from ._audio import AudioFormat
+
+__all__ = ["check_max_ahead", "check_positive_int", "check_synthesizer"]
+
+
+def check_positive_int(name: str, value: object) -> None:
+    """Raise a ``TypeError``/``ValueError`` naming ``name`` unless ``value`` is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+
+
+def check_synthesizer(synthesizer: object) -> None:
+    """Raise ``TypeError`` if ``synthesizer`` lacks the Synthesizer protocol's members."""
+    audio_format = getattr(synthesizer, "audio_format", None)
+    if not callable(getattr(synthesizer, "synthesize", None)):
+        raise TypeError(
+            f"{type(synthesizer).__name__} is not a Synthesizer: it needs a "
+            "synthesize(text) method returning an async iterator of bytes"
+        )
+    if not isinstance(audio_format, AudioFormat):
+        raise TypeError(
+            f"{type(synthesizer).__name__} is not a Synthesizer: its audio_format must be "
+            f"an AudioFormat, not {type(audio_format).__name__}"
+        )
+
+
+def check_max_ahead(value: object) -> None:
+    """Raise unless ``value`` is None or a positive, finite number of seconds."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"max_ahead must be a number of seconds or None, not {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"max_ahead must be a positive, finite number of seconds, got {value}")
