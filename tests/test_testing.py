@@ -13,7 +13,7 @@ import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 
-from e2estream import SynthesisError
+from e2estream import SynthesisError, TextTiming
 from e2estream.testing import FakeSynthesizer, scripted_tokens, split_like_llm
 
 T = TypeVar("T")
@@ -74,7 +74,11 @@ def test_fake_synthesizer_timing_and_duration() -> None:
 
     async def main() -> list[tuple[int, float]]:
         start = anyio.current_time()
-        return [(len(c), anyio.current_time() - start) async for c in tts.synthesize(text)]
+        return [
+            (len(c), anyio.current_time() - start)
+            async for c in tts.synthesize(text)
+            if isinstance(c, bytes)
+        ]
 
     chunks = simulated(main)
     assert len(chunks) == 25
@@ -115,3 +119,24 @@ def test_fake_synthesizer_validates_arguments() -> None:
 
         FakeSynthesizer(audio_format=AudioFormat("mp3"))
     assert math.isclose(FakeSynthesizer().audio_duration("x" * 15), 1.0)
+
+
+def test_fake_synthesizer_word_timings_come_before_the_chunk_they_start_in() -> None:
+    tts = FakeSynthesizer(ttfb=0, realtime_factor=0, chars_per_second=10, timings=True)
+    text = "one two three four five"  # 2.3 s of audio, words 0.4 s apart
+
+    async def main() -> list[bytes | TextTiming]:
+        return [item async for item in tts.synthesize(text)]
+
+    items = simulated(main)
+    assert tts.provides_timings
+    timings = [item for item in items if isinstance(item, TextTiming)]
+    assert [text[t.char_start : t.char_end] for t in timings] == text.split()
+    assert [t.start for t in timings] == pytest.approx([0.0, 0.4, 0.8, 1.4, 1.9])
+    audio_before = 0.0
+    for item in items:
+        if isinstance(item, TextTiming):
+            # Announced before any audio past its start, and inside the chunk that follows.
+            assert audio_before - 1e-9 <= item.start < audio_before + tts.chunk_duration + 1e-9
+        else:
+            audio_before += len(item) / (24000 * 2)

@@ -42,6 +42,7 @@ from ._segment import Segment as Segment
 from ._segment import SegmentKind as SegmentKind
 from ._segmenter import IncrementalSegmenter as IncrementalSegmenter
 from ._sources import token_source as token_source
+from ._spoken import SpokenText as SpokenText
 from ._synthesizer import AudioChunkStream as AudioChunkStream
 from ._synthesizer import ProgressiveSynthesizer as ProgressiveSynthesizer
 
@@ -66,6 +67,7 @@ __all__ = [
     "SegmentKind",
     "SourceError",
     "SpeechNormalizer",
+    "SpokenText",
     "SynthesisError",
     "SynthesisTimeout",
     "Synthesizer",

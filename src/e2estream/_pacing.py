@@ -31,6 +31,9 @@ __all__ = ["Pacer"]
 
 #: The look-ahead kept in any case, as a multiple of the slowest time to first byte.
 TTFB_GUARD = 1.5
+#: Look-ahead differences below this are "reached": waiting for less would spin on float
+#: rounding (the wait would end before the clock visibly moved).
+_RESOLUTION = 1e-3
 
 
 class Pacer:
@@ -71,12 +74,12 @@ class Pacer:
             return  # pacing is off, or the audio is compressed and has no known length
         while True:
             limit = max(self.max_ahead, TTFB_GUARD * self.slowest_ttfb)
-            ahead = self.ahead(anyio.current_time())
-            if ahead < limit:
+            excess = self.ahead(anyio.current_time()) - limit
+            if excess < _RESOLUTION:
                 return
             # Playback eats into the look-ahead at one second per second; a report from
             # the host or new audio may change it sooner.
-            await self.playback.wait_changed(ahead - limit)
+            await self.playback.wait_changed(excess)
 
     def ahead(self, now: float) -> float:
         """Seconds of audio synthesized (or expected from running syntheses) not yet played."""

@@ -25,7 +25,7 @@ from random import Random
 import anyio
 import anyio.lowlevel
 
-from ._audio import AudioFormat
+from ._audio import AudioFormat, TextTiming
 from ._exceptions import SynthesisError
 
 __all__ = ["FakeSynthesizer", "FakeTTSStatistics", "scripted_tokens", "split_like_llm"]
@@ -34,6 +34,7 @@ __all__ = ["FakeSynthesizer", "FakeTTSStatistics", "scripted_tokens", "split_lik
 # runs of digits, runs of punctuation, whitespace. Long words are split further below.
 _PRETOKEN = re.compile(r" ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+| ?_+|\s+(?!\S)|\s+")
 _MAX_WORD_PIECE = 5
+_WORD = re.compile(r"\S+")
 
 
 def split_like_llm(text: str) -> list[str]:
@@ -147,6 +148,12 @@ class FakeSynthesizer:
         fail_when: A predicate on the text; when true, the request fails.
         fail_after_chunks: With ``fail_when``: fail after this many chunks (0 = before
             any audio).
+        timings: Also yield a :class:`~e2estream.TextTiming` for every word, before
+            the chunk in which the word starts (the speech runs at ``chars_per_second``,
+            so a word starts at ``char_start / chars_per_second``). The instance then has
+            ``provides_timings = True``, like a backend with word timings.
+        compute_bound: Declare ``compute_bound = True``, like a local engine (the
+            pipeline then starts a segment only after the previous one produced audio).
 
     Raises:
         ValueError: For negative timings, a non-positive rate or chunk duration, or a
@@ -163,6 +170,8 @@ class FakeSynthesizer:
         audio_format: AudioFormat | None = None,
         fail_when: Callable[[str], bool] | None = None,
         fail_after_chunks: int = 0,
+        timings: bool = False,
+        compute_bound: bool = False,
     ) -> None:
         if ttfb < 0 or realtime_factor < 0:
             raise ValueError("ttfb and realtime_factor must not be negative")
@@ -179,6 +188,8 @@ class FakeSynthesizer:
         self.chunk_duration = chunk_duration
         self.fail_when = fail_when
         self.fail_after_chunks = fail_after_chunks
+        self.provides_timings = timings
+        self.compute_bound = compute_bound
         self._format = audio_format
         self.statistics = FakeTTSStatistics()
         frame = audio_format.frame_size or 2
@@ -195,7 +206,15 @@ class FakeSynthesizer:
         """Seconds of audio this synthesizer produces for ``text``."""
         return len(text) / self.chars_per_second
 
-    async def synthesize(self, text: str) -> AsyncIterator[bytes]:
+    def word_timings(self, text: str) -> list[TextTiming]:
+        """Return the exact timing of every word of ``text`` in this synthesizer's audio."""
+        cps = self.chars_per_second
+        return [
+            TextTiming(match.start(), match.end(), match.start() / cps, match.end() / cps)
+            for match in _WORD.finditer(text)
+        ]
+
+    async def synthesize(self, text: str) -> AsyncIterator[bytes | TextTiming]:
         """Yield the audio for ``text`` on the configured schedule."""
         stats = self.statistics
         stats.texts.append(text)
@@ -203,6 +222,9 @@ class FakeSynthesizer:
         stats.peak_open_streams = max(stats.peak_open_streams, stats.open_streams)
         total_frames = max(1, round(self.audio_duration(text) * self._format.sample_rate))
         fails = self.fail_when is not None and self.fail_when(text)
+        rate = self._format.sample_rate
+        words = self.word_timings(text) if self.provides_timings else []
+        next_word = 0
         sent_frames = 0
         finished = False
         try:
@@ -218,6 +240,11 @@ class FakeSynthesizer:
                 else:
                     await anyio.lowlevel.checkpoint()
                 frames = min(self._chunk_frames, total_frames - sent_frames)
+                while next_word < len(words) and words[next_word].start * rate < (
+                    sent_frames + frames
+                ):
+                    yield words[next_word]
+                    next_word += 1
                 sent_frames += frames
                 chunk_index += 1
                 yield self._tone[: frames * self._frame]
