@@ -13,7 +13,8 @@ eSpeak speaks without a word event of its own (see ``docs/backends/espeak.md``) 
 start time ``null``. Silence is measured on the samples: the first and last 5 ms frame
 whose RMS exceeds 1% of full scale. eSpeak's output varies slightly between runs (its
 wave generator carries state), so each segment is synthesized ``--runs`` times and the
-largest difference of a word's start time between runs is reported.
+largest difference of a word's start time between runs is reported, as is the longest
+delay from a word's reported start to its first loud frame.
 """
 
 from __future__ import annotations
@@ -86,6 +87,14 @@ async def measure_segment(tts: EspeakSynthesizer, text: str, runs: int) -> dict[
     first = loud.index(True)
     last = len(loud) - 1 - loud[::-1].index(True)
     duration = len(audio) / 2 / rate
+    # How long after its reported start a word is first heard (longest after a pause).
+    onsets = [
+        next((i for i in range(int(start / FRAME_SECONDS), len(loud)) if loud[i]), len(loud))
+        * FRAME_SECONDS
+        - start
+        for start in starts
+        if start is not None
+    ]
     return {
         "speech_text": text,
         "words": [text[a:b] for a, b in words],
@@ -95,6 +104,7 @@ async def measure_segment(tts: EspeakSynthesizer, text: str, runs: int) -> dict[
         "leading_silence_ms": round(first * FRAME_SECONDS * 1000),
         "trailing_silence_ms": round(duration * 1000 - (last + 1) * FRAME_SECONDS * 1000),
         "max_run_spread_ms": round(spread * 1000, 1),
+        "max_onset_delay_ms": round(max(onsets) * 1000),
     }
 
 
@@ -146,13 +156,15 @@ async def measure(runs: int) -> dict[str, Any]:
         "leading_silence_ms": {"min": leading[0], "max": leading[-1]},
         "trailing_silence_ms": {"min": trailing[0], "max": trailing[-1]},
         "max_run_spread_ms": max(e["max_run_spread_ms"] for e in entries),
+        "max_onset_delay_ms": max(e["max_onset_delay_ms"] for e in entries),
         "runs": runs,
     }
     report["summary"] = summary
     print(
         f"{timed} of {words} words timed; leading silence {leading[0]}-{leading[-1]} ms, "
         f"trailing silence {trailing[0]}-{trailing[-1]} ms; word starts differ by at most "
-        f"{summary['max_run_spread_ms']} ms over {runs} runs"
+        f"{summary['max_run_spread_ms']} ms over {runs} runs; a word is first heard at most "
+        f"{summary['max_onset_delay_ms']} ms after its reported start"
     )
     return report
 
