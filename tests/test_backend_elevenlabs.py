@@ -449,3 +449,26 @@ async def test_timings_reach_the_audio_chunks_of_progressive_synthesizer() -> No
         0: [("First", 0.0), ("words.", pytest.approx(0.06))],
         1: [("Then", 0.0), ("more", pytest.approx(0.05)), ("words.", pytest.approx(0.1))],
     }
+
+
+async def test_a_retried_request_times_its_words_from_the_attempt_that_spoke() -> None:
+    attempts = 0
+
+    async def failing() -> AsyncIterator[bytes]:
+        # Alignment without audio yet, then the connection drops: retried, since no
+        # audio was yielded, and the timings of this attempt must not leak into the next.
+        yield timed_line(b"", "Hi", [0.5, 0.6])
+        raise httpx.ReadError("connection reset")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            return httpx.Response(200, content=failing())
+        return httpx.Response(200, content=timed_line(b"\1\0" * 240, "Hi", [0.0, 0.01]))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        tts = ElevenLabsSpeech("v", client=client, retry_base_delay=0.001)
+        items = [item async for item in tts.synthesize("Hi")]
+    assert attempts == 2
+    assert merged(items) == [(0, 2, 0.0, 0.06), b"\1\0" * 240]

@@ -84,7 +84,8 @@ class EspeakSynthesizer:
     Word timings: eSpeak reports where each word starts in its audio, so
     :meth:`synthesize` yields a :class:`~e2estream.TextTiming` per word among the audio
     bytes (:attr:`provides_timings`), and the spoken transcript of an interrupted reply
-    is exact. eSpeak runs on this machine's CPU (:attr:`compute_bound`).
+    is cut from eSpeak's own word positions instead of estimated. eSpeak runs on this
+    machine's CPU (:attr:`compute_bound`).
 
     Raises:
         ImportError: If ``espeakng-loader`` is not installed.
