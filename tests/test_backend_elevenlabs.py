@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
+import json
+import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from e2estream import (
     AudioFormat,
     ErrorEvent,
+    ProgressiveSynthesizer,
+    Segment,
     SegmentDoneEvent,
     SynthesisError,
     Synthesizer,
+    TextTiming,
     TTSAuthenticationError,
     stream_reply,
 )
 from e2estream.backends import ElevenLabsSpeech
-from test_backend_http import PCM, Peer, by_text, collect, status, stream
+from test_backend_http import PCM, Peer, by_text, status, stream
 
 # The fixtures, by name, so that pytest finds them here too.
 from test_backend_http import peer as peer
@@ -28,8 +38,25 @@ pytestmark = pytest.mark.anyio
 KEY = "xi-secret-key-0123456789abcdef"
 
 
+async def collect(
+    items: AsyncIterator[bytes | TextTiming], into: list[bytes] | None = None
+) -> list[bytes]:
+    """The audio chunks (kept in ``into`` on an error); with timestamps off, nothing else."""
+    received = [] if into is None else into
+    async for item in items:
+        assert isinstance(item, bytes)
+        received.append(item)
+    return received
+
+
 def make_tts(peer: Peer, **kwargs: Any) -> ElevenLabsSpeech:
-    options: dict[str, Any] = {"api_key": KEY, "retry_base_delay": 0.001, "base_url": peer.url}
+    # The peer streams raw audio, as /stream does; the timestamped body is tested below.
+    options: dict[str, Any] = {
+        "api_key": KEY,
+        "retry_base_delay": 0.001,
+        "base_url": peer.url,
+        "timestamps": False,
+    }
     options.update(kwargs)
     return ElevenLabsSpeech("voice/1", **options)
 
@@ -72,9 +99,10 @@ async def test_consecutive_segments_carry_the_previous_text(peer: Peer) -> None:
     assert [r.body["text"] for r in peer.requests] == segments
 
 
-def test_declares_the_previous_text_contract_and_is_a_synthesizer() -> None:
+def test_declares_the_previous_text_and_timings_contracts_and_is_a_synthesizer() -> None:
     tts = ElevenLabsSpeech("v", api_key=KEY)
     assert ElevenLabsSpeech.accepts_previous_text is True
+    assert tts.provides_timings is True
     assert isinstance(tts, Synthesizer)
     as_protocol: Synthesizer = tts  # mypy checks the signatures fit the protocol
     assert as_protocol is tts
@@ -144,8 +172,10 @@ async def test_environment_key_is_sent_to_elevenlabs_only(monkeypatch: pytest.Mo
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         for base_url in ["https://api.elevenlabs.io", "https://api.eu.residency.elevenlabs.io"]:
-            await collect(ElevenLabsSpeech("v", base_url=base_url, client=client).synthesize("a"))
-        await collect(ElevenLabsSpeech("v", base_url="http://proxy", client=client).synthesize("a"))
+            tts = ElevenLabsSpeech("v", base_url=base_url, client=client, timestamps=False)
+            await collect(tts.synthesize("a"))
+        proxied = ElevenLabsSpeech("v", base_url="http://proxy", client=client, timestamps=False)
+        await collect(proxied.synthesize("a"))
     assert seen == ["env-key", "env-key", None]
 
 
@@ -174,3 +204,271 @@ async def test_in_a_reply_stream(peer: Peer) -> None:
 
 def tokens_index(text: str) -> int:
     return ["First", "Second", "Third"].index(text.split()[0])
+
+
+# --- word timings from /stream/with-timestamps -------------------------------------------
+
+RATE = 24000  # pcm_24000: 48000 bytes per second
+
+
+def timed_line(audio: bytes, characters: str, starts: list[float], **extra: Any) -> bytes:
+    """One object of the timestamped stream; each character lasts 0.05 s."""
+    alignment = {
+        "characters": list(characters),
+        "character_start_times_seconds": starts,
+        "character_end_times_seconds": [start + 0.05 for start in starts],
+    }
+    item = {"audio_base64": base64.b64encode(audio).decode(), "alignment": alignment, **extra}
+    return json.dumps(item).encode() + b"\n"
+
+
+def split_at(body: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({0, len(body), *(cut % (len(body) + 1) for cut in cuts)})
+    return [body[a:b] for a, b in itertools.pairwise(points)]
+
+
+async def speak_timed(
+    pieces: list[bytes], text: str, **options: Any
+) -> tuple[list[bytes | TextTiming], list[httpx.Request]]:
+    """Synthesize ``text`` against a mock server sending ``pieces`` as its body."""
+    requests: list[httpx.Request] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            yield piece
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, content=body(), headers={"content-type": "application/json"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        tts = ElevenLabsSpeech("v", api_key=KEY, client=client, **options)
+        items = [item async for item in tts.synthesize(text)]
+    return items, requests
+
+
+def merged(items: list[bytes | TextTiming]) -> list[bytes | tuple[int, int, float, float | None]]:
+    """Adjacent audio joined, timings as rounded tuples: what a listener can tell apart."""
+    out: list[bytes | tuple[int, int, float, float | None]] = []
+    for item in items:
+        if isinstance(item, TextTiming):
+            end = None if item.end is None else round(item.end, 6)
+            out.append((item.char_start, item.char_end, round(item.start, 6), end))
+        elif out and isinstance(out[-1], bytes):
+            out[-1] += item
+        else:
+            out.append(item)
+    return out
+
+
+def words_of(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+@given(
+    st.lists(st.sampled_from(["Hi", "there", "Zoë", "naïve,", "ok.", "2.5", "—"]), min_size=1),
+    st.lists(st.integers(min_value=0, max_value=10_000), max_size=8),
+    st.lists(st.integers(min_value=0, max_value=10_000), max_size=8),
+    st.lists(st.integers(min_value=1, max_value=12), min_size=8, max_size=8),
+)
+async def test_word_timings_accumulate_across_chunks(
+    words: list[str], chunk_cuts: list[int], byte_cuts: list[int], audio_frames: list[int]
+) -> None:
+    # The text is cut into chunks anywhere (mid-word too); each chunk's times count from
+    # its own audio, as ElevenLabs sends them; and the JSON lines reach the client cut
+    # at arbitrary bytes.
+    text = " ".join(words)
+    cuts = sorted({0, len(text), *(cut % (len(text) + 1) for cut in chunk_cuts)})
+    body = b""
+    audio = b""
+    absolute: list[float] = []  # when each character of the text starts in the segment
+    for n, (a, b) in enumerate(itertools.pairwise(cuts)):
+        chunk_audio = bytes([n % 256]) * (480 * audio_frames[n % 8])  # 10 ms per 480 B
+        duration = len(chunk_audio) / (2 * RATE)
+        starts = [duration * i / (b - a) for i in range(b - a)]  # within the chunk
+        absolute += [len(audio) / (2 * RATE) + start for start in starts]
+        body += timed_line(chunk_audio, text[a:b], starts)
+        audio += chunk_audio
+    items, _ = await speak_timed(split_at(body, byte_cuts), text)
+    assert b"".join(item for item in items if isinstance(item, bytes)) == audio
+    timings = [item for item in items if isinstance(item, TextTiming)]
+    assert [(t.char_start, t.char_end) for t in timings] == words_of(text)
+    assert [t.start for t in timings] == pytest.approx([absolute[a] for a, _ in words_of(text)])
+    starts = [t.start for t in timings]
+    assert starts == sorted(starts)
+    # Each timing comes before the audio it starts in, never after it.
+    heard = 0.0
+    for item in items:
+        if isinstance(item, TextTiming):
+            assert item.start >= heard - 1e-9
+        else:
+            heard += len(item) / (2 * RATE)
+
+
+async def test_word_timing_start_end_and_request() -> None:
+    text = "Hello big world"
+    first = timed_line(b"\1\0" * 2400, "Hello big", [0.01 * i for i in range(6)] + [0.06] * 3)
+    # The second chunk starts 0.1 s into the segment; its times count from there.
+    second = timed_line(b"\2\0" * 2400, " world", [0.01 * i for i in range(6)])
+    items, [request] = await speak_timed([first, second], text, model_id="m")
+    assert request.url.path == "/v1/text-to-speech/v/stream/with-timestamps"
+    assert request.url.params["output_format"] == "pcm_24000"
+    assert json.loads(request.content) == {"text": text, "model_id": "m"}
+    assert merged(items) == [
+        (0, 5, 0.0, 0.09),
+        (6, 9, 0.06, 0.11),
+        b"\1\0" * 2400,
+        (10, 15, 0.11, 0.2),
+        b"\2\0" * 2400,
+    ]
+
+
+async def test_word_split_between_chunks_has_no_end_and_last_line_needs_no_newline() -> None:
+    body = timed_line(b"\1\0" * 240, "Spl", [0.0, 0.001, 0.002])
+    body += timed_line(b"\2\0" * 240, "it", [0.0, 0.001]).rstrip(b"\n")
+    items, _ = await speak_timed([body], "Split")
+    assert merged(items) == [(0, 5, 0.0, None), b"\1\0" * 240 + b"\2\0" * 240]
+
+
+async def test_whitespace_the_server_adds_or_drops_is_tolerated() -> None:
+    text = "One  two\nthree "
+    body = timed_line(b"\1\0" * 240, " One two", [0.0] * 8)
+    body += timed_line(b"\1\0" * 240, "three", [0.0] * 5)
+    items, _ = await speak_timed([body], text)
+    timings = [item for item in items if isinstance(item, TextTiming)]
+    assert [text[t.char_start : t.char_end] for t in timings] == ["One", "two", "three"]
+    assert [t.start for t in timings] == [0.0, 0.0, 0.01]
+
+
+@pytest.mark.parametrize(
+    "alignment",
+    [
+        {
+            "characters": list("Hullo"),
+            "character_start_times_seconds": [0.0] * 5,
+            "character_end_times_seconds": [0.0] * 5,
+        },
+        {
+            "characters": list("Hello"),
+            "character_start_times_seconds": [0.0] * 4,
+            "character_end_times_seconds": [0.0] * 5,
+        },
+        {
+            "characters": list("Hello"),
+            "character_start_times_seconds": [0.0, -1, 0, 0, 0],
+            "character_end_times_seconds": [0.0] * 5,
+        },
+        {
+            "characters": list("Hello"),
+            "character_start_times_seconds": [0.1] * 5,
+            "character_end_times_seconds": [0.0] * 5,
+        },
+        {"characters": "Hello"},
+        "Hello",
+    ],
+)
+async def test_alignment_that_does_not_fit_the_text_gives_no_timings_and_keeps_the_audio(
+    alignment: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = timed_line(b"\1\0" * 240, "Hello ", [0.0] * 6)
+    bad = json.dumps({"audio_base64": base64.b64encode(b"\2\0").decode(), "alignment": alignment})
+    after = timed_line(b"\3\0" * 240, "world", [0.0] * 5)  # no timings once misaligned
+    items, _ = await speak_timed([good + bad.encode() + b"\n" + after], "Hello world")
+    assert merged(items) == [(0, 5, 0.0, 0.05), b"\1\0" * 240 + b"\2\0" + b"\3\0" * 240]
+    assert "does not match the text" in caplog.text
+
+
+async def test_objects_without_alignment_or_audio_are_fine() -> None:
+    body = json.dumps({"audio_base64": base64.b64encode(b"\1\0").decode(), "alignment": None})
+    body += "\n" + json.dumps({"audio_base64": None, "alignment": None}) + "\n\n"
+    items, _ = await speak_timed([body.encode()], "Hi")
+    assert items == [b"\1\0"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json\n", "not JSON"),
+        (b'{"detail": "quota"}\n', r"without audio_base64 \(\['detail'\]\)"),
+        (b'{"audio_base64": "***"}\n', "not base64"),
+        (b'{"audio_base64": 5}\n', "not a string"),
+        (b'{"audio_base64": "AAAA", "alig', "middle of a JSON object"),
+    ],
+)
+async def test_a_body_that_is_not_timestamped_audio_raises_synthesis_error(
+    body: bytes, message: str
+) -> None:
+    with pytest.raises(SynthesisError, match=message):
+        await speak_timed([body], "Hi")
+
+
+@pytest.mark.parametrize(
+    ("output_format", "timestamps", "expected"),
+    [
+        ("pcm_16000", None, True),
+        ("ulaw_8000", None, True),
+        ("alaw_8000", True, True),
+        ("pcm_24000", False, False),
+        ("mp3_44100_128", None, False),
+        ("opus_48000_64", False, False),
+    ],
+)
+def test_timestamps_default_to_raw_formats(
+    output_format: str, timestamps: bool | None, expected: bool
+) -> None:
+    tts = ElevenLabsSpeech("v", output_format=output_format, timestamps=timestamps)
+    assert tts.provides_timings is expected
+
+
+def test_timestamps_with_a_compressed_format_or_a_wrong_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="timestamps=True needs a raw output_format"):
+        ElevenLabsSpeech("v", output_format="mp3_44100_128", timestamps=True)
+    with pytest.raises(TypeError, match="timestamps must be a bool"):
+        ElevenLabsSpeech("v", timestamps="yes")  # type: ignore[arg-type]
+
+
+async def test_timings_reach_the_audio_chunks_of_progressive_synthesizer() -> None:
+    segments = [Segment(0, 0, 12, "First words."), Segment(1, 13, 29, "Then more words.")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        text = json.loads(request.content)["text"]
+        line = timed_line(b"\1\0" * 2400, text, [0.01 * i for i in range(len(text))])
+        return httpx.Response(200, content=line)
+
+    spoken: dict[int, list[tuple[str, float]]] = {0: [], 1: []}
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client,
+        ProgressiveSynthesizer(ElevenLabsSpeech("v", client=client)).stream(segments) as chunks,
+    ):
+        async for chunk in chunks:
+            speech = chunk.segment.speech_text
+            spoken[chunk.segment.index] += [
+                (speech[t.char_start : t.char_end], t.start) for t in chunk.timings
+            ]
+    assert spoken == {
+        0: [("First", 0.0), ("words.", pytest.approx(0.06))],
+        1: [("Then", 0.0), ("more", pytest.approx(0.05)), ("words.", pytest.approx(0.1))],
+    }
+
+
+async def test_a_retried_request_times_its_words_from_the_attempt_that_spoke() -> None:
+    attempts = 0
+
+    async def failing() -> AsyncIterator[bytes]:
+        # Alignment without audio yet, then the connection drops: retried, since no
+        # audio was yielded, and the timings of this attempt must not leak into the next.
+        yield timed_line(b"", "Hi", [0.5, 0.6])
+        raise httpx.ReadError("connection reset")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            return httpx.Response(200, content=failing())
+        return httpx.Response(200, content=timed_line(b"\1\0" * 240, "Hi", [0.0, 0.01]))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        tts = ElevenLabsSpeech("v", client=client, retry_base_delay=0.001)
+        items = [item async for item in tts.synthesize("Hi")]
+    assert attempts == 2
+    assert merged(items) == [(0, 2, 0.0, 0.06), b"\1\0" * 240]

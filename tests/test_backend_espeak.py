@@ -8,7 +8,9 @@ loop rounds while the engine is provably busy, never by wall-clock thresholds;
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 import sys
 import threading
 from array import array
@@ -18,6 +20,8 @@ from contextlib import contextmanager
 import anyio
 import anyio.lowlevel
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from e2estream import (
     AudioEvent,
@@ -27,9 +31,12 @@ from e2estream import (
     Segment,
     SynthesisError,
     Synthesizer,
+    TextTiming,
     stream_reply,
 )
 from e2estream.backends import EspeakSynthesizer, espeak
+from e2estream.backends import _espeak_binding as binding
+from e2estream.backends import _espeak_engine as espeak_engine
 from e2estream.backends.espeak import EspeakVoice
 from e2estream.testing import scripted_tokens
 
@@ -37,7 +44,7 @@ pytestmark = pytest.mark.anyio
 
 SAMPLE_RATE = EspeakSynthesizer.native_sample_rate()
 #: Bytes per callback: ``_BUFFER_MS`` of 16-bit mono audio (eSpeak rounds up a sample).
-BUFFER_BYTES = (espeak._BUFFER_MS * SAMPLE_RATE // 1000 + 1) * 2
+BUFFER_BYTES = (espeak_engine.BUFFER_MS * SAMPLE_RATE // 1000 + 1) * 2
 ENGLISH = "The quick brown fox jumps over the lazy dog, and then it runs away into the woods."
 GERMAN = "Der schnelle braune Fuchs springt über den faulen Hund und läuft dann in den Wald."
 #: About 160 s of speech at 175 words per minute: far more than one call may buffer.
@@ -46,7 +53,22 @@ TIMEOUT = 20  # a safety net against deadlocks, not a performance assertion
 
 
 async def speak(tts: EspeakSynthesizer, text: str) -> list[bytes]:
-    return [chunk async for chunk in tts.synthesize(text)]
+    """The audio chunks of ``text`` (the word timings among them left out)."""
+    return [item async for item in tts.synthesize(text) if isinstance(item, bytes)]
+
+
+async def speak_with_timings(
+    tts: EspeakSynthesizer, text: str
+) -> tuple[list[tuple[float, TextTiming]], float]:
+    """Each timing with the seconds of audio yielded before it, and the total seconds."""
+    timings: list[tuple[float, TextTiming]] = []
+    audio = 0
+    async for item in tts.synthesize(text):
+        if isinstance(item, TextTiming):
+            timings.append((audio / 2 / SAMPLE_RATE, item))
+        else:
+            audio += len(item)
+    return timings, audio / 2 / SAMPLE_RATE
 
 
 def seconds(pcm: bytes) -> float:
@@ -61,17 +83,17 @@ def rms(pcm: bytes) -> float:
 
 
 @pytest.fixture
-def engine() -> espeak._Engine:
-    return espeak._get_engine()
+def engine() -> espeak_engine.Engine:
+    return espeak_engine.get_engine()
 
 
 @pytest.fixture
-def jobs(engine: espeak._Engine, monkeypatch: pytest.MonkeyPatch) -> list[espeak._Job]:
+def jobs(engine: espeak_engine.Engine, monkeypatch: pytest.MonkeyPatch) -> list[espeak_engine.Job]:
     """Every job submitted to the engine during the test, in submission order."""
-    recorded: list[espeak._Job] = []
+    recorded: list[espeak_engine.Job] = []
     original = engine.speak
 
-    def speak(job: espeak._Job) -> None:
+    def speak(job: espeak_engine.Job) -> None:
         recorded.append(job)
         original(job)
 
@@ -79,13 +101,13 @@ def jobs(engine: espeak._Engine, monkeypatch: pytest.MonkeyPatch) -> list[espeak
     return recorded
 
 
-async def engine_idle(engine: espeak._Engine) -> None:
+async def engine_idle(engine: espeak_engine.Engine) -> None:
     """Wait (off the event loop) until the engine has run everything queued so far."""
     await anyio.to_thread.run_sync(engine.call, lambda: None)
 
 
 @contextmanager
-def engine_held(engine: espeak._Engine) -> Iterator[threading.Event]:
+def engine_held(engine: espeak_engine.Engine) -> Iterator[threading.Event]:
     """Keep the engine thread busy until the yielded event is set (or the block ends)."""
     gate = threading.Event()
 
@@ -130,7 +152,7 @@ async def test_long_sentence_streams_in_many_callback_sized_chunks() -> None:
 
 
 async def test_chunks_flow_while_espeak_is_still_synthesizing(
-    jobs: list[espeak._Job], monkeypatch: pytest.MonkeyPatch
+    jobs: list[espeak_engine.Job], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With room for a single chunk, eSpeak must wait for the consumer after each one:
     # the whole text can only come through if chunks are handed over mid-synthesis.
@@ -139,6 +161,8 @@ async def test_chunks_flow_while_espeak_is_still_synthesizing(
     received = 0
     with anyio.fail_after(TIMEOUT):
         async for chunk in tts.synthesize(ENGLISH):
+            if isinstance(chunk, TextTiming):
+                continue
             received += len(chunk)
             if received == len(chunk):
                 (job,) = jobs
@@ -148,7 +172,7 @@ async def test_chunks_flow_while_espeak_is_still_synthesizing(
     assert jobs[0].done
 
 
-async def test_empty_text_yields_nothing(jobs: list[espeak._Job]) -> None:
+async def test_empty_text_yields_nothing(jobs: list[espeak_engine.Job]) -> None:
     tts = EspeakSynthesizer()
     assert await speak(tts, "") == []
     assert await speak(tts, " \n\t ") == []
@@ -162,15 +186,15 @@ async def test_nul_characters_do_not_cut_the_text_short() -> None:
     assert with_nul > whole * 0.8
 
 
-async def test_rate_and_pitch_reach_espeak(engine: espeak._Engine) -> None:
+async def test_rate_and_pitch_reach_espeak(engine: espeak_engine.Engine) -> None:
     slow = seconds(b"".join(await speak(EspeakSynthesizer(rate=100), ENGLISH)))
     fast = seconds(b"".join(await speak(EspeakSynthesizer(rate=350, pitch=80), ENGLISH)))
     assert fast < slow / 2
     rate, pitch = await anyio.to_thread.run_sync(
         engine.call,
         lambda: (
-            engine._lib.espeak_GetParameter(espeak._RATE, 1),
-            engine._lib.espeak_GetParameter(espeak._PITCH, 1),
+            engine.lib.espeak_GetParameter(binding.RATE, 1),
+            engine.lib.espeak_GetParameter(binding.PITCH, 1),
         ),
     )
     assert (rate, pitch) == (350, 80)
@@ -187,10 +211,136 @@ async def test_variant_speaks() -> None:
     assert rms(b"".join(await speak(tts, "Hello there."))) > 500
 
 
+# --- word timings ------------------------------------------------------------------------
+
+#: Non-ASCII in and before the words: offsets must count characters, not UTF-8 bytes.
+NON_ASCII = "Müller café naïve: the señor’s crème brûlée costs more in Zürich."
+#: Outside the BMP (one code point, two UTF-16 units), combining marks, CRLF, a tab.
+CODE_POINTS = "Look \U0001d4d0 here. Cafe\u0301 ole\u0301!\r\nNew line\tand tab."
+
+
+def assert_timings_fit(text: str, timings: list[tuple[float, TextTiming]], total: float) -> None:
+    """Ordered, whole words, monotone times, each given before (or with) its audio."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    spans = [(timing.char_start, timing.char_end) for _, timing in timings]
+    assert set(spans) <= set(words)  # every timing slices exactly one word out
+    assert spans == sorted(set(spans))  # in text order, at most one per word
+    starts = [timing.start for _, timing in timings]
+    assert starts == sorted(starts)
+    assert all(0 <= start < total for start in starts)
+    # eSpeak reports whole milliseconds; the audio it counts is the audio delivered.
+    assert all(timing.start >= before - 0.002 for before, timing in timings)
+    assert all(timing.end is None for _, timing in timings)
+
+
+def sliced(text: str, timings: list[tuple[float, TextTiming]]) -> list[str]:
+    return [text[timing.char_start : timing.char_end] for _, timing in timings]
+
+
+def test_declares_timings_and_compute_bound() -> None:
+    assert EspeakSynthesizer.provides_timings is True
+    assert EspeakSynthesizer.compute_bound is True
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", ENGLISH), ("de", GERMAN), ("en", NON_ASCII), ("en", CODE_POINTS)],
+)
+async def test_word_timings_cover_each_word_in_order(language: str, text: str) -> None:
+    timings, total = await speak_with_timings(EspeakSynthesizer(language=language), text)
+    assert_timings_fit(text, timings, total)
+    assert sliced(text, timings) == text.split()
+    # Speech at 175 words per minute: the words are spread over the whole audio.
+    starts = [timing.start for _, timing in timings]
+    assert starts[0] < 0.1
+    assert starts[-1] > total / 2
+    assert min(b - a for a, b in itertools.pairwise(starts)) > 0.03
+
+
+async def test_word_times_follow_the_speaking_rate() -> None:
+    slow, _ = await speak_with_timings(EspeakSynthesizer(rate=100), ENGLISH)
+    fast, _ = await speak_with_timings(EspeakSynthesizer(rate=300), ENGLISH)
+    assert [t.char_start for _, t in slow] == [t.char_start for _, t in fast]
+    assert fast[-1][1].start < slow[-1][1].start / 2
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # A number read as five words: one timing, then the next word's own.
+        ("I paid 1234 dollars.", ["I", "paid", "1234", "dollars."]),
+        # eSpeak reports the word after an expanded abbreviation at the space before it.
+        ("etc. done now", ["etc.", "done", "now"]),
+        # ... and the second word of a symbol's name ("grinning face") at the space after.
+        ("I like \U0001f600 a lot", ["I", "like", "\U0001f600", "a", "lot"]),
+        ("   Leading spaces here.", ["Leading", "spaces", "here."]),
+    ],
+)
+async def test_words_espeak_reads_unusually_get_one_timing_each(
+    text: str, words: list[str]
+) -> None:
+    timings, total = await speak_with_timings(EspeakSynthesizer(), text)
+    assert_timings_fit(text, timings, total)
+    assert sliced(text, timings) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # eSpeak NG 1.52 reports "is" at the "t" of "it" at the end of a clause...
+        ("Here it is. Then more.", ["Here", "it", "Then", "more."]),
+        # ... and speaks "the" after a preposition as part of it, with no event.
+        ("Go with the flow.", ["Go", "with", "flow."]),
+    ],
+)
+async def test_a_word_without_its_own_event_gets_no_timing_rather_than_a_wrong_one(
+    text: str, words: list[str]
+) -> None:
+    timings, total = await speak_with_timings(EspeakSynthesizer(), text)
+    assert_timings_fit(text, timings, total)
+    assert sliced(text, timings) == words
+
+
+WORDS = ["alpha", "Straße", "naïve", "river", "mountain", "blue", "façade", "quickly", "über"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(WORDS), st.sampled_from([" ", ", ", ". ", "\n", "  "])),
+        min_size=1,
+        max_size=12,
+    )
+)
+async def test_timings_fit_any_text(parts: list[tuple[str, str]]) -> None:
+    text = "".join(word + separator for word, separator in parts)
+    timings, total = await speak_with_timings(EspeakSynthesizer(), text)
+    assert_timings_fit(text, timings, total)
+    assert sliced(text, timings) == [word + sep.strip() for word, sep in parts]
+
+
+async def test_timings_reach_audio_chunks_in_progressive_synthesizer() -> None:
+    text = "Timings travel together with audio they start in."
+    segments = [Segment(0, 0, 12, "Hello there."), Segment(1, 13, 13 + len(text), text)]
+    found: dict[int, list[str]] = {0: [], 1: []}
+    with anyio.fail_after(TIMEOUT):
+        async with ProgressiveSynthesizer(EspeakSynthesizer()).stream(segments) as chunks:
+            async for chunk in chunks:
+                for timing in chunk.timings:
+                    speech = chunk.segment.speech_text
+                    found[chunk.segment.index].append(speech[timing.char_start : timing.char_end])
+                    # Never late: a timing comes with or before the audio it starts in
+                    # (the pipeline may hand several over at once, ahead of their audio).
+                    assert chunk.start_time is not None
+                    assert chunk.start_time - 0.002 <= timing.start
+    assert found == {0: ["Hello", "there."], 1: text.split()}
+
+
 # --- the event loop is never blocked -----------------------------------------------------
 
 
-async def test_event_loop_keeps_ticking_while_the_engine_is_busy(engine: espeak._Engine) -> None:
+async def test_event_loop_keeps_ticking_while_the_engine_is_busy(
+    engine: espeak_engine.Engine,
+) -> None:
     chunks: list[bytes] = []
     tts = EspeakSynthesizer()
 
@@ -212,7 +362,7 @@ async def test_event_loop_keeps_ticking_while_the_engine_is_busy(engine: espeak.
 
 
 async def test_event_loop_keeps_ticking_while_espeak_is_mid_synthesis(
-    jobs: list[espeak._Job], monkeypatch: pytest.MonkeyPatch
+    jobs: list[espeak_engine.Job], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(espeak, "_MAX_AHEAD_SECONDS", 0.01)
     tts = EspeakSynthesizer()
@@ -239,7 +389,7 @@ async def test_event_loop_keeps_ticking_while_espeak_is_mid_synthesis(
 
 
 async def test_early_close_aborts_synthesis_and_later_calls_work(
-    engine: espeak._Engine, jobs: list[espeak._Job]
+    engine: espeak_engine.Engine, jobs: list[espeak_engine.Job]
 ) -> None:
     tts = EspeakSynthesizer()
     limit = espeak._MAX_AHEAD_SECONDS * SAMPLE_RATE * 2
@@ -259,7 +409,7 @@ async def test_early_close_aborts_synthesis_and_later_calls_work(
 
 
 async def test_break_out_of_async_for_aborts(
-    engine: espeak._Engine, jobs: list[espeak._Job]
+    engine: espeak_engine.Engine, jobs: list[espeak_engine.Job]
 ) -> None:
     tts = EspeakSynthesizer()
     with anyio.fail_after(TIMEOUT):
@@ -275,12 +425,14 @@ async def test_break_out_of_async_for_aborts(
 
 
 async def test_cancellation_mid_stream_stops_synthesis(
-    engine: espeak._Engine, jobs: list[espeak._Job]
+    engine: espeak_engine.Engine, jobs: list[espeak_engine.Job]
 ) -> None:
     tts = EspeakSynthesizer()
     received = 0
     with anyio.CancelScope() as scope:
         async for chunk in tts.synthesize(VERY_LONG):
+            if isinstance(chunk, TextTiming):
+                continue
             received += len(chunk)
             if received > 10 * BUFFER_BYTES:
                 scope.cancel()
@@ -293,7 +445,7 @@ async def test_cancellation_mid_stream_stops_synthesis(
 
 
 async def test_cancelled_while_queued_is_skipped_and_leaves_no_waiter(
-    engine: espeak._Engine, jobs: list[espeak._Job]
+    engine: espeak_engine.Engine, jobs: list[espeak_engine.Job]
 ) -> None:
     tts = EspeakSynthesizer()
     with anyio.fail_after(TIMEOUT), engine_held(engine) as gate:
@@ -313,7 +465,7 @@ async def test_cancelled_while_queued_is_skipped_and_leaves_no_waiter(
 
 
 async def test_espeak_failure_raises_synthesis_error_and_engine_recovers(
-    jobs: list[espeak._Job],
+    jobs: list[espeak_engine.Job],
 ) -> None:
     broken = EspeakSynthesizer()
     broken._espeak_name = "no/such-voice"  # bypass validation to make eSpeak fail
@@ -327,7 +479,7 @@ async def test_espeak_failure_raises_synthesis_error_and_engine_recovers(
 
 
 async def test_concurrent_calls_are_serialized_and_each_gets_its_own_audio(
-    engine: espeak._Engine, jobs: list[espeak._Job], monkeypatch: pytest.MonkeyPatch
+    engine: espeak_engine.Engine, jobs: list[espeak_engine.Job], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slow_german = EspeakSynthesizer(language="de", rate=110)
     fast_english = EspeakSynthesizer(language="en", rate=330, pitch=70)
@@ -340,10 +492,10 @@ async def test_concurrent_calls_are_serialized_and_each_gets_its_own_audio(
     assert alone["de"] > 2 * alone["en"]
     jobs.clear()
 
-    log: list[tuple[str, espeak._Job, int]] = []
+    log: list[tuple[str, espeak_engine.Job, int]] = []
     original = engine._speak
 
-    def logged_speak(job: espeak._Job) -> None:
+    def logged_speak(job: espeak_engine.Job) -> None:
         log.append(("start", job, threading.get_ident()))
         original(job)
         log.append(("end", job, threading.get_ident()))
@@ -369,7 +521,7 @@ async def test_concurrent_calls_are_serialized_and_each_gets_its_own_audio(
         ("start", second),
         ("end", second),
     ]
-    assert {thread for _, _, thread in log} == {engine._thread.ident}
+    assert {thread for _, _, thread in log} == {engine.thread.ident}
     for key in ("de", "en"):
         assert together[key] == pytest.approx(alone[key], rel=0.05)
 
@@ -518,7 +670,6 @@ async def test_non_str_text_raises_type_error() -> None:
 
 
 def test_missing_espeakng_loader_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(espeak, "_engine", None)
     monkeypatch.setitem(sys.modules, "espeakng_loader", None)
     with pytest.raises(ImportError, match=r'pip install "e2estream\[espeak\]"'):
-        EspeakSynthesizer()
+        espeak_engine.Engine()

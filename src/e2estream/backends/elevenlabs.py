@@ -1,19 +1,22 @@
 """``ElevenLabsSpeech``: ElevenLabs' HTTP streaming text-to-speech endpoint.
 
-See ``docs/backends/elevenlabs.md``.
+With timestamps (the default for raw output formats) the request goes to
+``/stream/with-timestamps``, decoded by ``_elevenlabs_timestamps``. See
+``docs/backends/elevenlabs.md``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 
-from .._audio import AudioEncoding, AudioFormat
+from .._audio import AudioEncoding, AudioFormat, TextTiming
+from ._elevenlabs_timestamps import TimestampedBody
 from ._http import HTTPBackend, stream_audio
 
 __all__ = ["ElevenLabsSpeech"]
@@ -49,6 +52,13 @@ class ElevenLabsSpeech(HTTPBackend):
     prosody: :class:`~e2estream.ProgressiveSynthesizer` passes it because this class
     sets :attr:`accepts_previous_text`.
 
+    Word timings: with ``timestamps`` on (the default for the raw output formats,
+    ``pcm_*``, ``ulaw_*``, ``alaw_*``) the request goes to ``/stream/with-timestamps``
+    instead, and :meth:`synthesize` also yields a :class:`~e2estream.TextTiming` per
+    word, before the audio the word starts in, so the spoken transcript of an
+    interrupted reply is exact. The audio is the same; the body is about a third larger
+    (base64 in JSON).
+
     Example::
 
         async with ElevenLabsSpeech("JBFqnCBsd6RMkjVDRZzb") as tts:  # ELEVENLABS_API_KEY
@@ -70,6 +80,10 @@ class ElevenLabsSpeech(HTTPBackend):
         language_code: ISO 639-1 code to enforce a language (models that support it).
         base_url: The API root, without ``/v1``.
         extra_body: More JSON fields (``seed``, ``apply_text_normalization``, ...).
+        timestamps: Ask for character alignment and yield word timings. None (default)
+            turns it on for raw output formats, where the audio's duration, needed to
+            place each chunk's timings, is known from its size; True requires a raw
+            format; False uses the plain ``/stream`` endpoint.
         client: An ``httpx.AsyncClient`` to use; it is borrowed, never closed. Without
             one the backend creates its own and closes it in :meth:`aclose`.
         first_byte_timeout: Seconds from sending a request to the first byte of its
@@ -82,7 +96,8 @@ class ElevenLabsSpeech(HTTPBackend):
         retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
 
     Raises:
-        ValueError: For an unsupported ``output_format`` or an invalid option.
+        ValueError: For an unsupported ``output_format``, ``timestamps=True`` with a
+            compressed format, or an invalid option.
 
     """
 
@@ -100,6 +115,7 @@ class ElevenLabsSpeech(HTTPBackend):
         language_code: str | None = None,
         base_url: str = ELEVENLABS_BASE_URL,
         extra_body: Mapping[str, Any] | None = None,
+        timestamps: bool | None = None,
         client: httpx.AsyncClient | None = None,
         first_byte_timeout: float | None = 15.0,
         total_timeout: float | None = 120.0,
@@ -119,8 +135,21 @@ class ElevenLabsSpeech(HTTPBackend):
             raise ValueError("voice_id must not be empty")
         #: The encoding of the bytes :meth:`synthesize` yields.
         self.audio_format = _audio_format(output_format)
+        if timestamps is None:
+            timestamps = self.audio_format.is_raw
+        elif not isinstance(timestamps, bool):
+            raise TypeError(f"timestamps must be a bool or None, not {type(timestamps).__name__}")
+        elif timestamps and not self.audio_format.is_raw:
+            raise ValueError(
+                f"timestamps=True needs a raw output_format (pcm_*, ulaw_*, alaw_*), not "
+                f"{output_format!r}: each chunk's timings are placed by the duration of "
+                "the audio before it, which a compressed format does not tell"
+            )
+        #: Whether :meth:`synthesize` yields word timings (``timestamps``).
+        self.provides_timings = timestamps
+        path = "/stream/with-timestamps" if timestamps else "/stream"
         url = httpx.URL(
-            f"{base_url.rstrip('/')}/v1/text-to-speech/{quote(voice_id, safe='')}/stream"
+            f"{base_url.rstrip('/')}/v1/text-to-speech/{quote(voice_id, safe='')}{path}"
         )
         if url.scheme not in ("http", "https"):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -163,8 +192,14 @@ class ElevenLabsSpeech(HTTPBackend):
 
     async def synthesize(
         self, text: str, *, previous_text: str | None = None
-    ) -> AsyncGenerator[bytes, None]:
-        """Yield the audio for ``text`` as the server streams it.
+    ) -> AsyncGenerator[bytes | TextTiming, None]:
+        """Yield the audio for ``text`` as the server streams it, with word timings.
+
+        With :attr:`provides_timings`, a :class:`~e2estream.TextTiming` comes before
+        the audio each word starts in: ``char_start``/``char_end`` slice the word (a
+        run of non-whitespace characters) out of ``text``; ``start``/``end`` are seconds
+        from the start of this call's audio (``end`` is None when the word's last
+        character came in a later chunk).
 
         Blank text yields nothing and sends no request.
 
@@ -174,7 +209,8 @@ class ElevenLabsSpeech(HTTPBackend):
                 context so the intonation continues across segments; not spoken.
 
         Yields:
-            Audio bytes in :attr:`audio_format`.
+            Audio bytes in :attr:`audio_format`, and :class:`~e2estream.TextTiming`
+            objects when :attr:`provides_timings` is true.
 
         Raises:
             TTSAuthenticationError: The server rejected the API key (HTTP 401/403;
@@ -182,22 +218,57 @@ class ElevenLabsSpeech(HTTPBackend):
             TTSHTTPError: Another HTTP error, or a retryable one after the last retry.
             SynthesisTimeout: The first-byte or total timeout was exceeded.
             SynthesisError: A connection error (after audio began, or after the last
-                retry).
+                retry), or a timestamped body that is not JSON lines with base64 audio.
             RuntimeError: The backend has been closed.
 
         """
         if not text.strip():
             return
         client = self._http_client()
-        audio = stream_audio(
+        if not self.provides_timings:
+            body = stream_audio(
+                client,
+                self._request(client, text, previous_text),
+                policy=self._policy,
+                secrets=self._secrets(),
+            )
+            try:
+                async for data in body:
+                    yield data
+            finally:
+                # Close the inner generator now (and with it the response), not at GC.
+                await body.aclose()
+            return
+        decoders: list[TimestampedBody] = []  # one per attempt; the last one is in use
+
+        def decoder() -> TimestampedBody:
+            decoders.append(TimestampedBody(text, self.audio_format))
+            return decoders[-1]
+
+        body = stream_audio(
             client,
             self._request(client, text, previous_text),
             policy=self._policy,
-            secrets=[self._api_key] if self._api_key else [],
+            decoder_factory=decoder,
+            secrets=self._secrets(),
+            json_body=True,
         )
         try:
-            async for data in audio:
+            async for data in body:
+                for timing in _take(decoders[-1].pending):
+                    yield timing
                 yield data
+            if decoders:  # timings after the last audio (an alignment-only object)
+                for timing in _take(decoders[-1].pending):
+                    yield timing
         finally:
-            # Close the inner generator now (and with it the response), not at GC.
-            await audio.aclose()
+            await body.aclose()
+
+    def _secrets(self) -> list[str]:
+        return [self._api_key] if self._api_key else []
+
+
+def _take(pending: list[TextTiming]) -> Sequence[TextTiming]:
+    taken = pending[:]
+    pending.clear()
+    return taken

@@ -1,67 +1,36 @@
 """``EspeakSynthesizer``: real speech with no server and no API key, through eSpeak NG.
 
 eSpeak NG's shared library and voice data come from the ``espeakng-loader`` package
-(``pip install "e2estream[espeak]"``); this module drives the library with :mod:`ctypes`.
+(``pip install "e2estream[espeak]"``). The library is driven with :mod:`ctypes`
+(``_espeak_binding``) from one engine thread (``_espeak_engine``); this module is the
+public synthesizer. The event loop never calls eSpeak and never blocks on it: a
+``synthesize`` call that finds no audio ready waits in a worker thread of anyio's pool
+(on a condition variable, not on eSpeak), so the same code runs on asyncio and on trio.
 
-How it works::
-
-    synthesize(text)  ──job──►  one worker thread owning eSpeak NG (process-wide, FIFO)
-         ▲                              │ espeak_Synth() calls our callback with ~100 ms
-         │                              ▼ of PCM at a time
-         └──── await chunk ◄──── per-call hand-off (thread-safe, bounded in bytes)
-
-eSpeak NG keeps its state (voice, rate, pitch, the synthesis in progress) in C globals
-and is not thread-safe, so every call into the library happens in one dedicated daemon
-thread, one synthesis at a time, in the order the calls started. The event loop never
-calls eSpeak and never blocks on it: a ``synthesize`` call that finds no audio ready
-waits in a worker thread of anyio's pool (on a condition variable, not on eSpeak), so
-the same code runs on asyncio and on trio.
-
-Closing a ``synthesize`` iterator early (``break``, ``aclose()``, cancellation) marks its
-job cancelled: a queued job is skipped, and a running one is aborted at eSpeak's next
-callback (the callback returns 1), so the engine is free again within one audio buffer.
+eSpeak reports where each word starts in its audio; ``synthesize`` yields those as
+:class:`~e2estream.TextTiming` objects among the audio bytes (see ``_espeak_words``).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import ctypes
-import logging
-import os
-import queue
-import sys
-import threading
-from array import array
-from collections import deque
-from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import AsyncGenerator
+from typing import ClassVar
 
 import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
-from .._audio import AudioFormat
-from .._exceptions import SynthesisError
+from .._audio import AudioFormat, TextTiming
+from ._espeak_binding import EspeakVoice
+from ._espeak_engine import EngineInfo, Job, get_engine
 
 __all__ = ["EspeakSynthesizer", "EspeakVoice"]
-
-logger = logging.getLogger("e2estream")
-
-T = TypeVar("T")
-
-_INSTALL_HINT = 'pip install "e2estream[espeak]"'
 
 #: Words per minute eSpeak NG accepts (``espeakRATE_MINIMUM``/``espeakRATE_MAXIMUM``);
 #: 175 is its default.
 RATE_RANGE = (80, 450)
 #: Base pitch, 0-100; 50 is the voice's normal pitch.
 PITCH_RANGE = (0, 100)
-
-#: Milliseconds of audio per callback, hence per chunk ``synthesize`` yields. eSpeak runs
-#: hundreds of times faster than real time, so the size does not delay the first audio;
-#: 100 ms (about 4.4 kB) keeps the number of events per second of speech small.
-_BUFFER_MS = 100
 
 #: Seconds of audio one ``synthesize`` call may hold before eSpeak waits for its consumer.
 #: The engine is shared by the whole process and serves one call at a time, so a consumer
@@ -70,393 +39,6 @@ _BUFFER_MS = 100
 #: so in a pipeline the engine never waits for a listener; only much longer texts are
 #: throttled to their consumer's pace.
 _MAX_AHEAD_SECONDS = 30.0
-
-# eSpeak NG's C API constants (speak_lib.h).
-_AUDIO_OUTPUT_SYNCHRONOUS = 2  # call the callback from inside espeak_Synth, in its thread
-_INITIALIZE_DONT_EXIT = 0x8000  # report errors instead of calling exit()
-_CHARS_UTF8 = 0x1
-_ENDPAUSE = 0x1000  # a sentence pause at the end, so consecutive segments don't run on
-_POS_CHARACTER = 1
-_RATE = 1
-_PITCH = 3
-_EE_OK = 0
-
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-
-
-class _VoiceStruct(ctypes.Structure):
-    """``espeak_VOICE`` from speak_lib.h."""
-
-    _fields_ = (
-        ("name", ctypes.c_char_p),
-        # A sequence of (priority byte, NUL-terminated language) pairs, ending with a 0
-        # priority; c_void_p because c_char_p would stop at the first NUL.
-        ("languages", ctypes.c_void_p),
-        ("identifier", ctypes.c_char_p),
-        ("gender", ctypes.c_ubyte),
-        ("age", ctypes.c_ubyte),
-        ("variant", ctypes.c_ubyte),
-        ("xx1", ctypes.c_ubyte),
-        ("score", ctypes.c_int),
-        ("spare", ctypes.c_void_p),
-    )
-
-
-@dataclass(frozen=True)
-class EspeakVoice:
-    """One of eSpeak NG's voices (or voice variants), as listed by the library.
-
-    Attributes:
-        name: Human-readable name, e.g. ``"English (America)"``.
-        identifier: The voice file, e.g. ``"gmw/en-US"`` (``"!v/f3"`` for a variant).
-        languages: Language tags the voice speaks, most suitable first, lower case
-            (``("en-us", "en")``); empty for variants.
-
-    """
-
-    name: str
-    identifier: str
-    languages: tuple[str, ...]
-
-    @property
-    def short_name(self) -> str:
-        """The identifier without its family directory: ``"en-US"``, ``"f3"``."""
-        return self.identifier.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True)
-class _EngineInfo:
-    sample_rate: int
-    version: str
-    voices: tuple[EspeakVoice, ...]
-    variants: tuple[EspeakVoice, ...]
-    # Language tag -> the voice eSpeak ranks best for it.
-    by_language: dict[str, EspeakVoice]
-
-
-class _Job:
-    """One ``synthesize`` call: its settings and the hand-off between the two threads.
-
-    The engine thread puts chunks in (:meth:`put`); the event loop takes them out without
-    blocking (:meth:`take`), and when there is nothing to take, a pool thread waits for a
-    change (:meth:`wait`). Waiting never removes a chunk, so a wait abandoned on
-    cancellation loses no audio; :meth:`cancel` wakes every waiter, so no thread stays
-    blocked.
-    """
-
-    def __init__(self, text: bytes, voice: str, rate: int, pitch: int, limit: int) -> None:
-        self.text = text
-        self.voice = voice
-        self.rate = rate
-        self.pitch = pitch
-        self._limit = limit
-        self._cond = threading.Condition(threading.Lock())
-        self._chunks: deque[bytes] = deque()
-        self._buffered = 0
-        self.produced = 0  # bytes eSpeak delivered for this job (for tests and stats)
-        self.started = False
-        self.done = False
-        self.cancelled = False
-        self.error: BaseException | None = None
-
-    # Engine thread.
-    def put(self, data: bytes) -> bool:
-        """Hand over a chunk, waiting while the hand-off is full; False if cancelled."""
-        with self._cond:
-            while self._buffered >= self._limit and not self.cancelled:
-                self._cond.wait()
-            if self.cancelled:
-                return False
-            self._chunks.append(data)
-            self._buffered += len(data)
-            self.produced += len(data)
-            self._cond.notify_all()
-            return True
-
-    def finish(self, error: BaseException | None = None) -> None:
-        """Mark the job complete (with the error that ended it, if any)."""
-        with self._cond:
-            if error is not None and self.error is None:
-                self.error = error
-            self.done = True
-            self._cond.notify_all()
-
-    # Any thread.
-    def cancel(self) -> None:
-        """Stop the job: skip it if queued, abort it at the next callback if running."""
-        with self._cond:
-            self.cancelled = True
-            self._chunks.clear()
-            self._buffered = 0
-            self._cond.notify_all()
-
-    def wait(self) -> None:
-        """Block until there is a chunk to take, the job ended, or it was cancelled."""
-        with self._cond:
-            while not (self._chunks or self.done or self.cancelled):
-                self._cond.wait()
-
-    # Event loop.
-    def take(self) -> bytes | None:
-        """Return the next chunk, ``b""`` at the end, or None if the caller must wait.
-
-        Raises:
-            BaseException: The error that ended the job, after its last chunk.
-
-        """
-        with self._cond:
-            if self._chunks:
-                data = self._chunks.popleft()
-                self._buffered -= len(data)
-                self._cond.notify_all()  # the engine may be waiting for room
-                return data
-            if self.done:
-                if self.error is not None:
-                    raise self.error
-                return b""
-            return None
-
-
-class _Engine:
-    """The process-wide eSpeak NG instance and the one thread allowed to call it."""
-
-    def __init__(self) -> None:
-        try:
-            import espeakng_loader
-        except ImportError as exc:
-            raise ImportError(
-                "EspeakSynthesizer needs the espeakng-loader package, which ships eSpeak "
-                f"NG's library and voices: {_INSTALL_HINT}"
-            ) from exc
-        library_path = str(espeakng_loader.get_library_path())
-        try:
-            self._data_path = str(espeakng_loader.get_data_path())
-            self._lib = ctypes.CDLL(library_path)
-        except (OSError, RuntimeError) as exc:
-            raise RuntimeError(
-                f"could not load eSpeak NG from {library_path!r} ({exc}); "
-                f"reinstall it with: {_INSTALL_HINT}"
-            ) from exc
-        self._declare_signatures()
-        # Kept referenced for the life of the engine: eSpeak holds the raw pointer.
-        self._callback = _SynthCallback(self._on_audio)
-        self._current: _Job | None = None
-        self._voice: str | None = None  # the voice eSpeak has loaded
-        # Unbounded, but every queued job belongs to a ``synthesize`` call that is
-        # waiting for it, so its length is bounded by the callers, not by the engine.
-        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="e2estream-espeak", daemon=True)
-        self._thread.start()
-        self.info = self.call(self._initialize)
-
-    def _declare_signatures(self) -> None:
-        lib = self._lib
-        lib.espeak_Initialize.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int)
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_Info.argtypes = (ctypes.POINTER(ctypes.c_char_p),)
-        lib.espeak_Info.restype = ctypes.c_char_p
-        lib.espeak_ListVoices.argtypes = (ctypes.POINTER(_VoiceStruct),)
-        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceStruct))
-        lib.espeak_SetSynthCallback.argtypes = (_SynthCallback,)
-        lib.espeak_SetSynthCallback.restype = None
-        lib.espeak_SetVoiceByName.argtypes = (ctypes.c_char_p,)
-        lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_SetParameter.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int)
-        lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = (
-            ctypes.c_char_p,
-            ctypes.c_size_t,
-            ctypes.c_uint,
-            ctypes.c_int,
-            ctypes.c_uint,
-            ctypes.c_uint,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-        )
-        lib.espeak_Synth.restype = ctypes.c_int
-
-    # --- the engine thread -------------------------------------------------------------
-
-    def _run(self) -> None:
-        while True:
-            task = self._queue.get()
-            try:
-                task()
-            except BaseException:  # pragma: no cover - tasks capture their own errors
-                logger.exception("eSpeak NG worker task failed")
-
-    def _initialize(self) -> _EngineInfo:
-        lib = self._lib
-        sample_rate = int(
-            lib.espeak_Initialize(
-                _AUDIO_OUTPUT_SYNCHRONOUS,
-                _BUFFER_MS,
-                self._data_path.encode(),
-                _INITIALIZE_DONT_EXIT,
-            )
-        )
-        if sample_rate <= 0:
-            raise RuntimeError(
-                f"eSpeak NG failed to initialize with data from {self._data_path!r}; "
-                f"reinstall it with: {_INSTALL_HINT}"
-            )
-        lib.espeak_SetSynthCallback(self._callback)
-        version = lib.espeak_Info(None)
-        voices = self._list_voices(None)
-        # eSpeak lists the variants for the pseudo-language "variant". The buffer must
-        # outlive the call, hence the local name.
-        variant_tag = ctypes.create_string_buffer(b"variant")
-        variant_spec = _VoiceStruct()
-        variant_spec.languages = ctypes.addressof(variant_tag)
-        variants = self._list_voices(variant_spec)
-        by_language: dict[str, tuple[int, EspeakVoice]] = {}
-        for voice, priorities in voices:
-            for priority, language in zip(priorities, voice.languages, strict=True):
-                best = by_language.get(language)
-                # Lower numbers are preferred; ties go to the voice eSpeak lists first.
-                if best is None or priority < best[0]:
-                    by_language[language] = (priority, voice)
-        return _EngineInfo(
-            sample_rate=sample_rate,
-            version=version.decode() if version else "unknown",
-            voices=tuple(voice for voice, _ in voices),
-            variants=tuple(voice for voice, _ in variants),
-            by_language={language: voice for language, (_, voice) in by_language.items()},
-        )
-
-    def _list_voices(self, spec: _VoiceStruct | None) -> list[tuple[EspeakVoice, list[int]]]:
-        array_ = self._lib.espeak_ListVoices(ctypes.byref(spec) if spec is not None else None)
-        out: list[tuple[EspeakVoice, list[int]]] = []
-        i = 0
-        while array_[i]:
-            raw = array_[i].contents
-            languages: list[str] = []
-            priorities: list[int] = []
-            address = raw.languages
-            while address:
-                priority = ctypes.c_ubyte.from_address(address).value
-                if priority == 0:
-                    break
-                tag = ctypes.string_at(address + 1)
-                languages.append(tag.decode("ascii", "replace").lower())
-                priorities.append(priority)
-                address += len(tag) + 2
-            voice = EspeakVoice(
-                name=(raw.name or b"").decode("utf-8", "replace"),
-                identifier=(raw.identifier or b"").decode("utf-8", "replace"),
-                languages=tuple(languages) if spec is None else (),
-            )
-            out.append((voice, priorities))
-            i += 1
-        return out
-
-    def _speak(self, job: _Job) -> None:
-        if job.cancelled:
-            job.finish()
-            return
-        job.started = True
-        error: BaseException | None = None
-        try:
-            self._configure(job)
-            self._current = job
-            status = int(
-                self._lib.espeak_Synth(
-                    job.text,
-                    len(job.text),
-                    0,
-                    _POS_CHARACTER,
-                    0,
-                    _CHARS_UTF8 | _ENDPAUSE,
-                    None,
-                    None,
-                )
-            )
-            # An abort requested by our callback also makes espeak_Synth report an error.
-            if status != _EE_OK and not job.cancelled and job.error is None:
-                error = SynthesisError(f"eSpeak NG failed to synthesize (error {status})")
-        except Exception as exc:
-            error = exc
-        finally:
-            self._current = None
-            job.finish(error)
-
-    def _configure(self, job: _Job) -> None:
-        lib = self._lib
-        if job.voice != self._voice:
-            self._voice = None  # unknown state if loading fails half-way
-            status = int(lib.espeak_SetVoiceByName(job.voice.encode()))
-            if status != _EE_OK:
-                raise SynthesisError(f"eSpeak NG could not load voice {job.voice!r} ({status})")
-            self._voice = job.voice
-        # Set on every job: another EspeakSynthesizer may have changed them.
-        lib.espeak_SetParameter(_RATE, job.rate, 0)
-        lib.espeak_SetParameter(_PITCH, job.pitch, 0)
-
-    def _on_audio(self, wav: int | None, samples: int, events: int | None) -> int:
-        """Receive audio from eSpeak (its synth callback): 0 to go on, 1 to abort."""
-        job = self._current
-        if job is None:  # pragma: no cover - eSpeak only calls back inside espeak_Synth
-            return 1
-        # Exceptions must not escape into C (ctypes would print and ignore them).
-        try:
-            if not wav or samples <= 0:
-                return 1 if job.cancelled else 0  # NULL marks the end of the synthesis
-            data = ctypes.string_at(wav, samples * 2)
-            if sys.byteorder == "big":  # pragma: no cover - eSpeak writes native shorts
-                swapped = array("h", data)
-                swapped.byteswap()
-                data = swapped.tobytes()
-            return 0 if job.put(data) else 1
-        except BaseException as exc:  # pragma: no cover - defensive
-            job.error = exc
-            return 1
-
-    # --- any thread --------------------------------------------------------------------
-
-    def submit(self, task: Callable[[], None]) -> None:
-        """Run ``task`` in the engine thread after the tasks submitted before it."""
-        self._queue.put(task)
-
-    def call(self, func: Callable[[], T]) -> T:
-        """Run ``func`` in the engine thread and wait for its result (blocking)."""
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def task() -> None:
-            try:
-                future.set_result(func())
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        self.submit(task)
-        return future.result()
-
-    def speak(self, job: _Job) -> None:
-        """Queue ``job`` for synthesis."""
-        self.submit(lambda: self._speak(job))
-
-
-_engine_lock = threading.Lock()
-_engine: _Engine | None = None
-
-
-def _get_engine() -> _Engine:
-    """Return the process-wide engine, loading eSpeak NG on first use (blocking)."""
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            _engine = _Engine()
-        return _engine
-
-
-def _forget_engine_after_fork() -> None:
-    # The engine thread does not exist in a forked child: start a fresh one on first use.
-    global _engine, _engine_lock
-    _engine = None
-    _engine_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_engine_after_fork)
 
 
 def _normalize_tag(tag: str) -> str:
@@ -499,6 +81,12 @@ class EspeakSynthesizer:
         rate: Speaking rate in words per minute, 80-450 (eSpeak's default is 175).
         pitch: Base pitch, 0-100 (50 is the voice's normal pitch).
 
+    Word timings: eSpeak reports where each word starts in its audio, so
+    :meth:`synthesize` yields a :class:`~e2estream.TextTiming` per word among the audio
+    bytes (:attr:`provides_timings`), and the spoken transcript of an interrupted reply
+    is cut from eSpeak's own word positions instead of estimated. eSpeak runs on this
+    machine's CPU (:attr:`compute_bound`).
+
     Raises:
         ImportError: If ``espeakng-loader`` is not installed.
         RuntimeError: If eSpeak NG's library or data cannot be loaded.
@@ -509,10 +97,18 @@ class EspeakSynthesizer:
     Example::
 
         tts = EspeakSynthesizer(language="de", rate=190)
-        async for pcm in tts.synthesize("Guten Tag!"):
-            player.write(pcm)  # 16-bit mono PCM at tts.audio_format.sample_rate
+        async for item in tts.synthesize("Guten Tag!"):
+            if isinstance(item, bytes):
+                player.write(item)  # 16-bit mono PCM at tts.audio_format.sample_rate
+            else:
+                print(item)  # TextTiming(char_start=0, char_end=5, start=0.0, ...)
 
     """
+
+    #: :meth:`synthesize` yields a :class:`~e2estream.TextTiming` per word with the audio.
+    provides_timings: ClassVar[bool] = True
+    #: eSpeak synthesizes on this machine's CPU: two segments at once only slow each other.
+    compute_bound: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -533,7 +129,7 @@ class EspeakSynthesizer:
             raise ValueError("pass language or voice, not both")
         self._rate = _check_int("rate", rate, RATE_RANGE)
         self._pitch = _check_int("pitch", pitch, PITCH_RANGE)
-        info = _get_engine().info
+        info = get_engine().info
         if voice is not None:
             voice_name, _, suffix = voice.partition("+")
             if suffix:
@@ -594,7 +190,7 @@ class EspeakSynthesizer:
 
         Takes the same arguments and raises the same exceptions as the constructor.
         """
-        await anyio.to_thread.run_sync(_get_engine)
+        await anyio.to_thread.run_sync(get_engine)
         return cls(language, voice=voice, variant=variant, rate=rate, pitch=pitch)
 
     @staticmethod
@@ -603,22 +199,22 @@ class EspeakSynthesizer:
 
         Loads eSpeak NG on first use (blocking, about 50 ms).
         """
-        return _get_engine().info.sample_rate
+        return get_engine().info.sample_rate
 
     @staticmethod
     def available_voices() -> tuple[EspeakVoice, ...]:
         """Return eSpeak NG's voices (not variants), in eSpeak's order."""
-        return _get_engine().info.voices
+        return get_engine().info.voices
 
     @staticmethod
     def available_variants() -> tuple[EspeakVoice, ...]:
         """Return eSpeak NG's voice variants (``f3``, ``m2``, ``klatt``, ...)."""
-        return _get_engine().info.variants
+        return get_engine().info.variants
 
     @staticmethod
     def available_languages() -> tuple[str, ...]:
         """Return the language tags some voice speaks, sorted (``"de"``, ``"en-us"``...)."""
-        return tuple(sorted(_get_engine().info.by_language))
+        return tuple(sorted(get_engine().info.by_language))
 
     @property
     def audio_format(self) -> AudioFormat:
@@ -656,8 +252,15 @@ class EspeakSynthesizer:
             f"pitch={self._pitch})"
         )
 
-    async def synthesize(self, text: str) -> AsyncGenerator[bytes, None]:
-        """Yield 16-bit PCM for ``text`` as eSpeak NG produces it, about 100 ms a chunk.
+    async def synthesize(self, text: str) -> AsyncGenerator[bytes | TextTiming, None]:
+        """Yield 16-bit PCM for ``text`` as eSpeak NG produces it, with word timings.
+
+        The audio comes in chunks of about 100 ms. Before the chunk in which a word
+        starts, a :class:`~e2estream.TextTiming` says where: ``char_start``/``char_end``
+        slice the word (a run of non-whitespace characters, punctuation included) out of
+        ``text``, ``start`` is seconds from the start of this call's audio, ``end`` is
+        None. Timings come in text order with non-decreasing starts, at most one per
+        word; a word eSpeak reads without a word event of its own gets none.
 
         Text with nothing to speak (empty or whitespace) yields nothing. Closing the
         iterator early stops the synthesis at eSpeak's next buffer.
@@ -666,7 +269,8 @@ class EspeakSynthesizer:
             text: Plain text (not SSML) in the synthesizer's language.
 
         Yields:
-            Non-empty, frame-aligned chunks of ``pcm_s16le`` audio.
+            Non-empty, frame-aligned chunks of ``pcm_s16le`` audio, and
+            :class:`~e2estream.TextTiming` objects.
 
         Raises:
             TypeError: If ``text`` is not a str.
@@ -677,29 +281,30 @@ class EspeakSynthesizer:
             raise TypeError(f"text must be a str, not {type(text).__name__}")
         await anyio.lowlevel.checkpoint()
         # eSpeak reads up to the first NUL, so one inside the text would cut it short.
+        # One character for one keeps every offset eSpeak reports valid in ``text``.
         text = text.replace("\0", " ")
         if not text.strip():
             return
         limit = int(_MAX_AHEAD_SECONDS * self._audio_format.sample_rate) * 2
-        job = _Job(text.encode("utf-8") + b"\0", self._espeak_name, self._rate, self._pitch, limit)
-        _get_engine().speak(job)
+        job = Job(text, self._espeak_name, self._rate, self._pitch, limit)
+        get_engine().speak(job)
         try:
             while True:
-                data = job.take()
-                if data is None:
+                item = job.take()
+                if item is None:
                     # The wait happens in a pool thread. Abandoning it on cancellation is
                     # safe: it takes nothing, and cancel() below wakes it up at once.
                     await anyio.to_thread.run_sync(job.wait, abandon_on_cancel=True)
                     continue
-                if not data:
+                if not item:
                     return
-                yield data
+                yield item
                 await anyio.lowlevel.checkpoint()  # every __anext__ is a checkpoint
         finally:
             job.cancel()
 
 
-def _find_voice(info: _EngineInfo, name: str) -> EspeakVoice:
+def _find_voice(info: EngineInfo, name: str) -> EspeakVoice:
     wanted = name.strip().lower()
     for attribute in ("identifier", "short_name", "name"):
         for voice in info.voices:
@@ -715,7 +320,7 @@ def _find_voice(info: _EngineInfo, name: str) -> EspeakVoice:
     )
 
 
-def _find_variant(info: _EngineInfo, name: str) -> EspeakVoice:
+def _find_variant(info: EngineInfo, name: str) -> EspeakVoice:
     wanted = name.strip().lower()
     for attribute in ("short_name", "name"):
         for variant in info.variants:
@@ -728,7 +333,7 @@ def _find_variant(info: _EngineInfo, name: str) -> EspeakVoice:
     )
 
 
-def _voice_for_language(info: _EngineInfo, language: str) -> EspeakVoice:
+def _voice_for_language(info: EngineInfo, language: str) -> EspeakVoice:
     tag = _normalize_tag(language)
     if not tag:
         raise ValueError("language must not be empty")
