@@ -100,6 +100,17 @@ class ReplyStream(AsyncIterator[Event]):
         return self._playback.delivered
 
     @property
+    def playback_position(self) -> float:
+        """Where the listener's player is assumed to be, in seconds of the reply's audio.
+
+        Real-time playback from the first audio delivered, pausing while no audio is
+        there (a stall), or the last :meth:`report_played` plus the time since. Hosts
+        without a player that reports (a phone bridge, say) can pass this to
+        :meth:`interrupt`.
+        """
+        return self._playback.position(anyio.current_time())
+
+    @property
     def metrics(self) -> ReplyMetrics:
         """Timings and counts of the events delivered so far."""
         return ReplyMetrics(
