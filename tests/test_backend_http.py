@@ -294,7 +294,7 @@ async def test_client_error_is_not_retried(peer: Peer) -> None:
 async def test_json_instead_of_audio_is_an_error(peer: Peer) -> None:
     peer.script = [status(200, {"error": "oops"})]
     async with make_tts(peer) as tts:
-        with pytest.raises(SynthesisError, match="JSON instead of audio"):
+        with pytest.raises(SynthesisError, match=r"'application/json' instead of audio: oops"):
             await collect(tts.synthesize("Hi."))
     assert len(peer.requests) == 1
 

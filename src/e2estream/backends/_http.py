@@ -16,7 +16,8 @@ The rules, in one place so that every HTTP backend behaves the same:
   scope ever spans a ``yield`` (PEP 789), and the response is closed, shielded and
   bounded, on every exit path: ``aclose()`` of the iterator closes the connection now.
 - Secrets (API keys) never reach an exception message, a log line or a ``repr``: server
-  messages are redacted, URLs are shown without their query.
+  messages are redacted, and so are credentials in URLs (see ``_guards.py``, also for
+  the content-type check and the size caps).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ import httpx
 from typing_extensions import Self
 
 from .._exceptions import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
-from .._util import CLOSE_TIMEOUT
+from .._httpclose import close_streamed_response
+from ._guards import DEFAULT_LIMITS, Redactor, ResponseLimits, audio_media_type, redact_url
 
 __all__ = ["BodyDecoder", "HTTPBackend", "Passthrough", "RetryPolicy", "stream_audio"]
 
@@ -178,22 +180,6 @@ class _Clock:
         )
 
 
-class _Redactor:
-    def __init__(self, secrets: Collection[str]) -> None:
-        # Short strings would redact half of every message; keys are long.
-        self.secrets = [secret for secret in secrets if len(secret) >= 4]
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
-def _public_url(url: httpx.URL) -> str:
-    # Some gateways take keys in the query string; never show it.
-    return str(url.copy_with(query=None, fragment=None))
-
-
 async def stream_audio(
     client: httpx.AsyncClient,
     request: httpx.Request,
@@ -201,6 +187,7 @@ async def stream_audio(
     policy: RetryPolicy,
     decoder_factory: Callable[[], BodyDecoder] = Passthrough,
     secrets: Collection[str] = (),
+    limits: ResponseLimits = DEFAULT_LIMITS,
 ) -> AsyncGenerator[bytes, None]:
     """Send ``request`` and yield the decoded audio of its body as it arrives.
 
@@ -210,6 +197,7 @@ async def stream_audio(
         policy: Timeouts and retries.
         decoder_factory: Makes a fresh body decoder for each attempt.
         secrets: Strings that must never appear in an error message.
+        limits: Size caps on one body chunk and on the whole body.
 
     Yields:
         Non-empty audio byte strings.
@@ -219,32 +207,38 @@ async def stream_audio(
         TTSHTTPError: Another error status, or a retryable one when retries ran out.
         SynthesisTimeout: A first-byte or total timeout.
         SynthesisError: A transport error (after audio began, or when retries ran out),
-            or a body the decoder rejects.
+            a body the decoder rejects, a content type that is not audio, or a body
+            past the size caps.
 
     """
-    redact = _Redactor(secrets)
-    url = _public_url(request.url)
+    redact = Redactor(secrets)
+    url = redact_url(request.url)
     retry = 0
     while True:
         clock = _Clock(policy)
         decoder = decoder_factory()
         response: httpx.Response | None = None
         body: AsyncIterator[bytes] | None = None
+        received = 0
         try:
             try:
-                response = await _send(client, request, clock, url)
+                response = await _send(client, request, clock, url, redact)
                 if not response.is_success:
                     raise await _status_error(response, clock, redact)
-                _check_content_type(response, url)
+                is_audio, media_type = audio_media_type(response)
+                if not is_audio:
+                    raise await _not_audio_error(response, media_type, clock, url, redact)
                 body = response.aiter_bytes()
                 first = b""
                 # Read until there is audio to yield: until then a failure may be retried
                 # (a WAV header alone is no audio).
                 while not first:
-                    data = await _read(body, clock, url, retryable=True)
+                    data = await _read(body, clock, url, redact, retryable=True)
                     if data is None:
                         decoder.finish()
                         return
+                    received += len(data)
+                    limits.check(data, received, url)
                     first = decoder.feed(data)
             except _Retry as failure:
                 if retry >= policy.max_retries:
@@ -267,10 +261,12 @@ async def stream_audio(
             yield first
             # From here on nothing is retried: the consumer has audio of this attempt.
             while True:
-                data = await _read(body, clock, url, retryable=False)
+                data = await _read(body, clock, url, redact, retryable=False)
                 if data is None:
                     decoder.finish()
                     return
+                received += len(data)
+                limits.check(data, received, url)
                 audio = decoder.feed(data)
                 if audio:
                     yield audio
@@ -279,34 +275,13 @@ async def stream_audio(
 
 
 async def _close(body: AsyncIterator[bytes] | None, response: httpx.Response | None) -> None:
-    # Shielded so that cleanup really happens when we are being cancelled; bounded so
-    # that a misbehaving peer cannot hang the caller.
-    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-        if response is not None:
-            await response.aclose()
-        if body is not None:
-            await _finish(body)
-
-
-async def _finish(body: AsyncIterator[bytes]) -> None:
-    """Finish a body iterator of an already closed response."""
-    # httpx's body iterator is a chain of nested async generators. Closing only the
-    # outermost one would leave the inner ones suspended until the garbage collector
-    # finds them (trio warns about each). With the response closed, stepping the chain
-    # once more makes its innermost read end or fail, which unwinds every generator in
-    # it now.
-    try:
-        while True:
-            await body.__anext__()
-    except Exception:
-        pass
-    aclose = getattr(body, "aclose", None)
-    if aclose is not None:
-        await aclose()
+    # Shielded and bounded inside: cleanup happens while we are being cancelled, and a
+    # misbehaving peer cannot hang the caller.
+    await close_streamed_response(response, body)
 
 
 async def _send(
-    client: httpx.AsyncClient, request: httpx.Request, clock: _Clock, url: str
+    client: httpx.AsyncClient, request: httpx.Request, clock: _Clock, url: str, redact: Redactor
 ) -> httpx.Response:
     started = anyio.current_time()
     with anyio.CancelScope(deadline=clock.deadline()):
@@ -314,14 +289,14 @@ async def _send(
             # Redirects are not followed: credentials must never go to another host.
             return await client.send(request, stream=True, follow_redirects=False)
         except httpx.TransportError as exc:
-            raise _transport_error(exc, url, retryable=True) from exc
+            raise _transport_error(exc, url, redact, retryable=True) from exc
         finally:
             clock.waited += anyio.current_time() - started
     raise clock.timeout_error()
 
 
 async def _read(
-    body: AsyncIterator[bytes], clock: _Clock, url: str, *, retryable: bool
+    body: AsyncIterator[bytes], clock: _Clock, url: str, redact: Redactor, *, retryable: bool
 ) -> bytes | None:
     """Return the next non-empty piece of the body, or None at its end."""
     started = anyio.current_time()
@@ -336,20 +311,23 @@ async def _read(
                     clock.first_byte = True
                     return data
         except httpx.TransportError as exc:
-            raise _transport_error(exc, url, retryable=retryable) from exc
+            raise _transport_error(exc, url, redact, retryable=retryable) from exc
         except httpx.DecodingError as exc:
-            raise SynthesisError(f"could not decode the TTS response from {url}: {exc}") from exc
+            detail = redact(str(exc))
+            raise SynthesisError(f"could not decode the TTS response from {url}: {detail}") from exc
         finally:
             clock.waited += anyio.current_time() - started
     assert scope.cancelled_caught
     raise clock.timeout_error()
 
 
-def _transport_error(exc: httpx.TransportError, url: str, *, retryable: bool) -> Exception:
+def _transport_error(
+    exc: httpx.TransportError, url: str, redact: Redactor, *, retryable: bool
+) -> Exception:
     kind: type[SynthesisError] = (
         SynthesisTimeout if isinstance(exc, httpx.TimeoutException) else SynthesisError
     )
-    detail = str(exc) or type(exc).__name__
+    detail = redact(str(exc)) or type(exc).__name__
     if not retryable:
         return kind(f"the connection to the TTS server at {url} failed mid-stream: {detail}")
     error = kind(f"could not get audio from the TTS server at {url}: {detail}")
@@ -360,18 +338,19 @@ def _transport_error(exc: httpx.TransportError, url: str, *, retryable: bool) ->
     return _Retry(error, None)
 
 
-def _check_content_type(response: httpx.Response, url: str) -> None:
-    # Audio never comes as JSON; a 200 with JSON is a misconfigured server or proxy
-    # reporting an error, and playing it as audio would be noise.
-    content_type = response.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() == "application/json":
-        raise SynthesisError(
-            f"the TTS server at {url} answered with JSON instead of audio "
-            f"(HTTP {response.status_code})"
-        )
+async def _not_audio_error(
+    response: httpx.Response, media_type: str, clock: _Clock, url: str, redact: Redactor
+) -> SynthesisError:
+    # Not retried: a server that labels its answer HTML or JSON is misconfigured or an
+    # error page; another try gets the same. Its text says what went wrong.
+    message = redact(await _error_message(response, clock))
+    return SynthesisError(
+        f"the TTS server at {url} answered HTTP {response.status_code} with "
+        f"{media_type!r} instead of audio: {message}"
+    )
 
 
-async def _status_error(response: httpx.Response, clock: _Clock, redact: _Redactor) -> Exception:
+async def _status_error(response: httpx.Response, clock: _Clock, redact: Redactor) -> Exception:
     message = redact(await _error_message(response, clock))
     status = response.status_code
     if status in (401, 403):
@@ -448,10 +427,12 @@ class HTTPBackend:
         max_retries: int,
         retry_base_delay: float,
         retry_max_delay: float,
+        limits: ResponseLimits = DEFAULT_LIMITS,
     ) -> None:
         self._policy = RetryPolicy(
             first_byte_timeout, total_timeout, max_retries, retry_base_delay, retry_max_delay
         )
+        self._limits = limits
         self._client = client
         self._owns_client = client is None
         self._closed = False

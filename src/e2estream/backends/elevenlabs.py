@@ -14,6 +14,12 @@ from urllib.parse import quote
 import httpx
 
 from .._audio import AudioEncoding, AudioFormat
+from ._guards import (
+    DEFAULT_MAX_CHUNK_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ResponseLimits,
+    json_request,
+)
 from ._http import HTTPBackend, stream_audio
 
 __all__ = ["ElevenLabsSpeech"]
@@ -80,6 +86,11 @@ class ElevenLabsSpeech(HTTPBackend):
             408, 429, 5xx, connection errors) is retried.
         retry_base_delay: First backoff delay in seconds; it doubles on each retry.
         retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
+        max_chunk_bytes: The largest body chunk accepted (1 MiB by default); a larger
+            one fails the segment with :class:`~e2estream.SynthesisError`.
+        max_response_bytes: The most bytes one response may carry (32 MiB by default,
+            about 11 minutes of 24 kHz PCM); None for no cap. Past it the segment fails
+            with :class:`~e2estream.SynthesisError`.
 
     Raises:
         ValueError: For an unsupported ``output_format`` or an invalid option.
@@ -106,6 +117,8 @@ class ElevenLabsSpeech(HTTPBackend):
         max_retries: int = 2,
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 8.0,
+        max_chunk_bytes: int = DEFAULT_MAX_CHUNK_BYTES,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             client=client,
@@ -114,6 +127,7 @@ class ElevenLabsSpeech(HTTPBackend):
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
+            limits=ResponseLimits(max_chunk_bytes, max_response_bytes),
         )
         if not voice_id:
             raise ValueError("voice_id must not be empty")
@@ -159,7 +173,7 @@ class ElevenLabsSpeech(HTTPBackend):
             payload["previous_text"] = previous_text
         payload.update(self.extra_body)
         headers = {"xi-api-key": self._api_key} if self._api_key else {}
-        return client.build_request("POST", self._url, json=payload, headers=headers)
+        return json_request(client, self._url, payload, headers)
 
     async def synthesize(
         self, text: str, *, previous_text: str | None = None
@@ -182,7 +196,8 @@ class ElevenLabsSpeech(HTTPBackend):
             TTSHTTPError: Another HTTP error, or a retryable one after the last retry.
             SynthesisTimeout: The first-byte or total timeout was exceeded.
             SynthesisError: A connection error (after audio began, or after the last
-                retry).
+                retry), a response that is not audio, a body past the size caps, or a
+                text that cannot be encoded (a lone surrogate).
             RuntimeError: The backend has been closed.
 
         """
@@ -194,6 +209,7 @@ class ElevenLabsSpeech(HTTPBackend):
             self._request(client, text, previous_text),
             policy=self._policy,
             secrets=[self._api_key] if self._api_key else [],
+            limits=self._limits,
         )
         try:
             async for data in audio:

@@ -14,6 +14,12 @@ import httpx
 
 from .._audio import AudioEncoding, AudioFormat
 from .._exceptions import SynthesisError
+from ._guards import (
+    DEFAULT_MAX_CHUNK_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ResponseLimits,
+    json_request,
+)
 from ._http import BodyDecoder, HTTPBackend, Passthrough, stream_audio
 from ._wav import WavFormatError, WavHeaderStripper
 
@@ -82,6 +88,11 @@ class OpenAISpeech(HTTPBackend):
             408, 429, 5xx, connection errors) is retried.
         retry_base_delay: First backoff delay in seconds; it doubles on each retry.
         retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
+        max_chunk_bytes: The largest body chunk accepted (1 MiB by default); a larger
+            one fails the segment with :class:`~e2estream.SynthesisError`.
+        max_response_bytes: The most bytes one response may carry (32 MiB by default,
+            about 11 minutes of 24 kHz PCM); None for no cap. Past it the segment fails
+            with :class:`~e2estream.SynthesisError`.
 
     Raises:
         ValueError: For an unknown ``response_format`` or an invalid option.
@@ -106,6 +117,8 @@ class OpenAISpeech(HTTPBackend):
         max_retries: int = 2,
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 8.0,
+        max_chunk_bytes: int = DEFAULT_MAX_CHUNK_BYTES,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             client=client,
@@ -114,6 +127,7 @@ class OpenAISpeech(HTTPBackend):
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
+            limits=ResponseLimits(max_chunk_bytes, max_response_bytes),
         )
         encoding = _ENCODINGS.get(response_format)
         if encoding is None:
@@ -162,7 +176,7 @@ class OpenAISpeech(HTTPBackend):
             payload["speed"] = self.speed
         payload.update(self.extra_body)
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        return client.build_request("POST", self._url, json=payload, headers=headers)
+        return json_request(client, self._url, payload, headers)
 
     def _decoder(self) -> BodyDecoder:
         if self.response_format == "wav":
@@ -185,7 +199,10 @@ class OpenAISpeech(HTTPBackend):
             TTSHTTPError: Another HTTP error, or a retryable one after the last retry.
             SynthesisTimeout: The first-byte or total timeout was exceeded.
             SynthesisError: A connection error (after audio began, or after the last
-                retry), or a WAV stream whose header disagrees with :attr:`audio_format`.
+                retry), a WAV stream whose header disagrees with :attr:`audio_format`, a
+                response that is not audio (``text/html``, JSON), a body past
+                ``max_chunk_bytes``/``max_response_bytes``, or a text that cannot be
+                encoded (a lone surrogate).
             RuntimeError: The backend has been closed.
 
         """
@@ -198,6 +215,7 @@ class OpenAISpeech(HTTPBackend):
             policy=self._policy,
             decoder_factory=self._decoder,
             secrets=[self._api_key] if self._api_key else [],
+            limits=self._limits,
         )
         try:
             async for data in audio:
