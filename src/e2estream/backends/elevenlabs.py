@@ -19,6 +19,7 @@ from ._guards import (
     DEFAULT_MAX_RESPONSE_BYTES,
     ResponseLimits,
     json_request,
+    redact_url,
 )
 from ._http import HTTPBackend, stream_audio
 
@@ -158,7 +159,7 @@ class ElevenLabsSpeech(HTTPBackend):
         return (
             f"{type(self).__name__}({self.voice_id!r}, api_key={key}, "
             f"model_id={self.model_id!r}, output_format={self.output_format!r}, "
-            f"base_url={self.base_url!r})"
+            f"base_url={redact_url(self.base_url)!r})"
         )
 
     def _request(

@@ -19,6 +19,7 @@ from ._guards import (
     DEFAULT_MAX_RESPONSE_BYTES,
     ResponseLimits,
     json_request,
+    redact_url,
 )
 from ._http import BodyDecoder, HTTPBackend, Passthrough, stream_audio
 from ._wav import WavFormatError, WavHeaderStripper
@@ -156,7 +157,7 @@ class OpenAISpeech(HTTPBackend):
     def __repr__(self) -> str:
         key = "'***'" if self._api_key else "None"
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key}, "
+            f"{type(self).__name__}(base_url={redact_url(self.base_url)!r}, api_key={key}, "
             f"model={self.model!r}, voice={self.voice!r}, "
             f"response_format={self.response_format!r})"
         )
