@@ -19,7 +19,15 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from faultkit import Call, FaultServer, ServerDrop, collect, refused_url, serving
+from faultkit import (
+    AsyncGeneratorWatch,
+    Call,
+    FaultServer,
+    ServerDrop,
+    collect,
+    refused_url,
+    serving,
+)
 
 from e2estream import (
     AudioEvent,
@@ -206,9 +214,12 @@ FAST = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
 
 async def run_reply(backend: Backend, text: str = REPLY) -> list[Event]:
     events: list[Event] = []
-    async with backend, stream_reply(split_like_llm(text), backend) as stream:
-        async for event in stream:
-            events.append(event)
+    with AsyncGeneratorWatch() as watch:
+        async with backend, stream_reply(split_like_llm(text), backend) as stream:
+            async for event in stream:
+                events.append(event)
+        # Every request's body generators are finished, not left to the GC.
+        assert watch.suspended() == []
     return events
 
 
