@@ -125,11 +125,10 @@ def json_request(
     try:
         body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError as exc:
-        character = exc.object[exc.start]
+        where = _first_surrogate(payload) or (f"at index {exc.start} of the body", "?")
         raise SynthesisError(
-            f"the text to speak contains a lone surrogate (U+{ord(character):04X}) at "
-            f"index {exc.start} of a request field, which UTF-8 cannot encode; remove "
-            "it (e2estream.normalize_speech does)"
+            f"the TTS request's {where[0]} contains a lone surrogate ({where[1]}), which "
+            "UTF-8 cannot encode; remove it (e2estream.normalize_speech does)"
         ) from None
     except ValueError as exc:  # NaN or infinity in extra fields
         raise SynthesisError(f"the TTS request cannot be encoded as JSON: {exc}") from None
@@ -143,6 +142,26 @@ def json_request(
             "Accept-Encoding": "identity",
         },
     )
+
+
+def _first_surrogate(value: Any, name: str = "value") -> tuple[str, str] | None:
+    """Where the first lone surrogate in a JSON payload is: (field and index, code point)."""
+    if isinstance(value, str):
+        for index, char in enumerate(value):
+            if "\ud800" <= char <= "\udfff":
+                return f"field {name!r} at index {index}", f"U+{ord(char):04X}"
+        return None
+    if isinstance(value, Mapping):
+        pairs = [(str(key), item) for key, item in value.items()]
+    elif isinstance(value, (list, tuple)):
+        pairs = [(f"{name}[{index}]", item) for index, item in enumerate(value)]
+    else:
+        return None
+    for key, item in pairs:
+        found = _first_surrogate(key, "a key") or _first_surrogate(item, key)
+        if found:
+            return found
+    return None
 
 
 # --- redaction -------------------------------------------------------------------------
