@@ -1,4 +1,4 @@
-"""LLM faults at the source layer: an ``httpx.Response`` read by ``token_source``, over a socket.
+"""LLM faults at the source layer: an httpx or httpx2 response read by ``token_source``.
 
 ``FaultServer`` plays an OpenAI-compatible chat-completions server that misbehaves.
 Each test asserts: no text lost (what the server sent is what the consumer got, up to
@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
 import pytest
 from faultkit import AsyncGeneratorWatch, Call, FaultServer, ServerDrop, serving
 
@@ -132,6 +132,13 @@ HANDLERS: dict[str, Any] = {
 }
 
 
+@pytest.fixture(params=["httpx", "httpx2"])
+def http(request: pytest.FixtureRequest) -> ModuleType:
+    """The client package: token_source reads the responses of both by shape."""
+    module: ModuleType = pytest.importorskip(request.param)
+    return module
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[FaultServer]:
     with serving(FaultServer(HANDLERS)) as running:
@@ -152,10 +159,12 @@ async def check_request_ended(server: FaultServer, run: str, outcome: str) -> No
 # --- leaving early with chunks buffered (item 3) -------------------------------------------
 
 
-async def test_break_with_chunks_buffered_finishes_every_generator(server: FaultServer) -> None:
+async def test_break_with_chunks_buffered_finishes_every_generator(
+    http: ModuleType, server: FaultServer
+) -> None:
     run = server.new_run()
     async with (
-        httpx.AsyncClient(base_url=server.url) as client,
+        http.AsyncClient(base_url=server.url) as client,
         client.stream("POST", f"/{run}/burst/v1/chat/completions", json={}) as response,
     ):
         await wait_sent("burst")
@@ -173,10 +182,12 @@ async def test_break_with_chunks_buffered_finishes_every_generator(server: Fault
     await check_request_ended(server, run, "client-left")
 
 
-async def test_cancel_with_chunks_buffered_finishes_every_generator(server: FaultServer) -> None:
+async def test_cancel_with_chunks_buffered_finishes_every_generator(
+    http: ModuleType, server: FaultServer
+) -> None:
     run = server.new_run()
     async with (
-        httpx.AsyncClient(base_url=server.url) as client,
+        http.AsyncClient(base_url=server.url) as client,
         client.stream("POST", f"/{run}/burst/v1/chat/completions", json={}) as response,
     ):
         await wait_sent("burst")
@@ -196,10 +207,10 @@ async def test_cancel_with_chunks_buffered_finishes_every_generator(server: Faul
     await check_request_ended(server, run, "client-left")
 
 
-async def test_in_stream_error_with_chunks_buffered(server: FaultServer) -> None:
+async def test_in_stream_error_with_chunks_buffered(http: ModuleType, server: FaultServer) -> None:
     run = server.new_run()
     async with (
-        httpx.AsyncClient(base_url=server.url) as client,
+        http.AsyncClient(base_url=server.url) as client,
         client.stream("POST", f"/{run}/burst-error/v1/chat/completions", json={}) as response,
     ):
         await wait_sent("burst-error")
@@ -218,12 +229,14 @@ class ConsumerGone(Exception):
     """The host's transport to the listener failed (a WebSocket that closed)."""
 
 
-async def test_consumer_disconnect_through_stream_reply(server: FaultServer) -> None:
+async def test_consumer_disconnect_through_stream_reply(
+    http: ModuleType, server: FaultServer
+) -> None:
     run = server.new_run()
     events: list[Event] = []
     tts = FakeSynthesizer(ttfb=0, realtime_factor=0)
     async with (
-        httpx.AsyncClient(base_url=server.url) as client,
+        http.AsyncClient(base_url=server.url) as client,
         client.stream("POST", f"/{run}/burst/v1/chat/completions", json={}) as response,
     ):
         await wait_sent("burst")
@@ -245,12 +258,14 @@ async def test_consumer_disconnect_through_stream_reply(server: FaultServer) -> 
 # --- LLM faults ----------------------------------------------------------------------------
 
 
-async def reply_through_pipeline(server: FaultServer, fault: str) -> tuple[list[Event], str]:
+async def reply_through_pipeline(
+    http: ModuleType, server: FaultServer, fault: str
+) -> tuple[list[Event], str]:
     run = server.new_run()
     events: list[Event] = []
     tts = FakeSynthesizer(ttfb=0, realtime_factor=0, chars_per_second=1e6)
     async with (
-        httpx.AsyncClient(base_url=server.url) as client,
+        http.AsyncClient(base_url=server.url) as client,
         client.stream("POST", f"/{run}/{fault}/v1/chat/completions", json={}) as response,
     ):
         with AsyncGeneratorWatch() as watch:
@@ -267,10 +282,10 @@ def tokens_of(events: list[Event]) -> str:
     return "".join(e.text for e in events if isinstance(e, TokenEvent))
 
 
-async def test_a_one_megabyte_token_arrives_whole(server: FaultServer) -> None:
+async def test_a_one_megabyte_token_arrives_whole(http: ModuleType, server: FaultServer) -> None:
     run = server.new_run()
     async with (
-        httpx.AsyncClient(base_url=server.url) as client,
+        http.AsyncClient(base_url=server.url) as client,
         client.stream("POST", f"/{run}/big-token/v1/chat/completions", json={}) as response,
     ):
         with AsyncGeneratorWatch() as watch:
@@ -282,26 +297,32 @@ async def test_a_one_megabyte_token_arrives_whole(server: FaultServer) -> None:
 
 
 @pytest.mark.parametrize("fault", ["no-text", "whitespace"])
-async def test_no_speakable_text_is_a_complete_empty_reply(server: FaultServer, fault: str) -> None:
-    events, _ = await reply_through_pipeline(server, fault)
+async def test_no_speakable_text_is_a_complete_empty_reply(
+    http: ModuleType, server: FaultServer, fault: str
+) -> None:
+    events, _ = await reply_through_pipeline(http, server, fault)
     done = events[-1]
     assert isinstance(done, DoneEvent)
     assert done.text == ("" if fault == "no-text" else "   \n\n\t")
     assert [e for e in events if isinstance(e, SegmentEvent)] == []
 
 
-async def test_invalid_utf8_becomes_replacement_characters(server: FaultServer) -> None:
-    events, _ = await reply_through_pipeline(server, "invalid-utf8")
+async def test_invalid_utf8_becomes_replacement_characters(
+    http: ModuleType, server: FaultServer
+) -> None:
+    events, _ = await reply_through_pipeline(http, server, "invalid-utf8")
     # Nothing is dropped silently: each invalid sequence is one visible U+FFFD.
     assert tokens_of(events) == "Bad \ufffd byte \ufffd."
 
 
-async def test_control_characters_and_surrogates_never_reach_the_tts(server: FaultServer) -> None:
+async def test_control_characters_and_surrogates_never_reach_the_tts(
+    http: ModuleType, server: FaultServer
+) -> None:
     run = server.new_run()
     tts = FakeSynthesizer(ttfb=0, realtime_factor=0, chars_per_second=1e6)
     events: list[Event] = []
     async with (
-        httpx.AsyncClient(base_url=server.url) as client,
+        http.AsyncClient(base_url=server.url) as client,
         client.stream("POST", f"/{run}/controls/v1/chat/completions", json={}) as response,
         stream_reply(response, tts) as stream,
     ):
@@ -318,14 +339,14 @@ async def test_control_characters_and_surrogates_never_reach_the_tts(server: Fau
 
 
 async def test_connection_dropped_mid_stream_raises_after_the_text_so_far(
-    server: FaultServer,
+    http: ModuleType, server: FaultServer
 ) -> None:
     run = server.new_run()
     events: list[Event] = []
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with http.AsyncClient(base_url=server.url) as client:
         with AsyncGeneratorWatch() as watch:
             async with client.stream("POST", f"/{run}/drop/v1/chat/completions", json={}) as r:
-                with pytest.raises(httpx.RemoteProtocolError):
+                with pytest.raises(http.RemoteProtocolError):
                     async with stream_reply(r, FakeSynthesizer(ttfb=0)) as stream:
                         async for item in stream:
                             events.append(item)
@@ -334,10 +355,10 @@ async def test_connection_dropped_mid_stream_raises_after_the_text_so_far(
     await check_request_ended(server, run, "dropped")
 
 
-async def test_a_stalled_llm_can_be_given_up_on(server: FaultServer) -> None:
+async def test_a_stalled_llm_can_be_given_up_on(http: ModuleType, server: FaultServer) -> None:
     run = server.new_run()
     events: list[Event] = []
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with http.AsyncClient(base_url=server.url) as client:
         with AsyncGeneratorWatch() as watch:
             async with client.stream("POST", f"/{run}/stall/v1/chat/completions", json={}) as r:
                 with anyio.move_on_after(0.3) as scope:

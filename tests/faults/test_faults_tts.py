@@ -191,7 +191,6 @@ def server() -> Iterator[FaultServer]:
 
 
 Backend = OpenAISpeech | ElevenLabsSpeech
-Factory = Callable[..., Backend]
 
 
 def openai_backend(base: str, **options: Any) -> Backend:
@@ -204,9 +203,38 @@ def elevenlabs_backend(base: str, **options: Any) -> Backend:
     return ElevenLabsSpeech("voice", base_url=base, **options)
 
 
-@pytest.fixture(params=["openai", "elevenlabs"])
-def make_backend(request: pytest.FixtureRequest) -> Factory:
-    return openai_backend if request.param == "openai" else elevenlabs_backend
+class Backends:
+    """Makes the backend under test, with its own client or a borrowed one of ``package``."""
+
+    def __init__(self, kind: str, package: str) -> None:
+        self.kind = kind
+        self.package = package
+        self.borrowed: list[Any] = []
+
+    def __call__(self, base: str, **options: Any) -> Backend:
+        if self.package != "own" and "client" not in options:
+            module = pytest.importorskip(self.package)
+            options["client"] = module.AsyncClient()
+            self.borrowed.append(options["client"])
+        make = openai_backend if self.kind == "openai" else elevenlabs_backend
+        return make(base, **options)
+
+    async def close_borrowed(self) -> None:
+        for client in self.borrowed:
+            await client.aclose()
+
+
+@pytest.fixture(
+    params=[
+        ("openai", "own"),
+        ("elevenlabs", "own"),
+        ("openai", "httpx2"),
+        ("elevenlabs", "httpx2"),
+    ],
+    ids=lambda param: "-".join(param),
+)
+def make_backend(request: pytest.FixtureRequest) -> Backends:
+    return Backends(*request.param)
 
 
 FAST = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
@@ -256,7 +284,11 @@ def fault_index(events: list[Event]) -> int:
     return fault_segment(events).index
 
 
-async def check_connections(server: FaultServer, run: str, requests: int) -> None:
+async def check_connections(
+    server: FaultServer, run: str, requests: int, backends: Backends | None = None
+) -> None:
+    if backends is not None:
+        await backends.close_borrowed()
     log = server.logs[run]
     outcomes = await anyio.to_thread.run_sync(log.wait_outcomes, requests)
     assert len(outcomes) == requests
@@ -270,7 +302,7 @@ async def check_connections(server: FaultServer, run: str, requests: int) -> Non
     "fault_name", ["500-once", "429-once", "octet", "no-type"], ids=lambda name: name
 )
 async def test_recoverable_fault_loses_nothing(
-    server: FaultServer, make_backend: Factory, fault_name: str
+    server: FaultServer, make_backend: Backends, fault_name: str
 ) -> None:
     run = server.new_run()
     backend = make_backend(f"{server.url}/{run}/{fault_name}", max_retries=2, **FAST)
@@ -279,7 +311,7 @@ async def test_recoverable_fault_loses_nothing(
     assert errors(events) == []
     assert audio[fault_index(events)] == pcm_for(fault_segment(events).speech_text)
     retried = fault_name in ("500-once", "429-once")
-    await check_connections(server, run, 4 if retried else 3)
+    await check_connections(server, run, 4 if retried else 3, make_backend)
     assert server.logs[run].outcomes.count("complete") == (4 if retried else 3)
 
 
@@ -320,7 +352,7 @@ FAILING = [
 )
 async def test_failing_segment_is_an_error_event_and_the_reply_goes_on(
     server: FaultServer,
-    make_backend: Factory,
+    make_backend: Backends,
     fault_name: str,
     options: dict[str, Any],
     kind: type[Exception],
@@ -343,19 +375,19 @@ async def test_failing_segment_is_an_error_event_and_the_reply_goes_on(
     ]
     assert done.failed
     # The faulty request ended as the fault says, and nothing stays open.
-    await check_connections(server, run, 2 + requests)
+    await check_connections(server, run, 2 + requests, make_backend)
     assert server.logs[run].outcomes_of("FAULT")[-1] == outcome, server.logs[run].ended
 
 
 async def test_empty_body_yields_no_audio_and_closes(
-    server: FaultServer, make_backend: Factory
+    server: FaultServer, make_backend: Backends
 ) -> None:
     # The backend layer cannot tell an empty body from a blank text's silence; that an
     # empty audio for a non-blank segment is an error is the pipeline's rule.
     run = server.new_run()
     async with make_backend(f"{server.url}/{run}/empty") as backend:
         assert await collect(backend.synthesize("A FAULT here.")) == b""
-    await check_connections(server, run, 1)
+    await check_connections(server, run, 1, make_backend)
     assert server.logs[run].outcomes == ["complete"]
 
 
@@ -370,9 +402,10 @@ async def test_wav_of_another_sample_rate_is_refused(server: FaultServer) -> Non
     await check_connections(server, run, 1)
 
 
-async def test_refused_connection(make_backend: Factory) -> None:
+async def test_refused_connection(make_backend: Backends) -> None:
     backend = make_backend(refused_url(), max_retries=1, **FAST)
     events = await run_reply(backend, "One sentence here. And another one.")
+    await make_backend.close_borrowed()
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == (
         "One sentence here. And another one."
     )
@@ -382,15 +415,28 @@ async def test_refused_connection(make_backend: Factory) -> None:
     assert all("could not get audio" in str(e.error) for e in failures)
 
 
+# --- which clients are accepted -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["openai", "elevenlabs"])
+def test_a_client_of_another_kind_is_a_clear_type_error(kind: str) -> None:
+    make = openai_backend if kind == "openai" else elevenlabs_backend
+    with httpx.Client() as sync_client, pytest.raises(TypeError, match="use AsyncClient"):
+        make("http://localhost", client=sync_client)
+    with pytest.raises(TypeError, match=r"httpx\.AsyncClient or an httpx2\.AsyncClient, not a"):
+        make("http://localhost", client=object())
+
+
 # --- secrets in every error ------------------------------------------------------------
 
 
 async def test_credentials_in_urls_are_redacted(
-    make_backend: Factory, caplog: pytest.LogCaptureFixture
+    make_backend: Backends, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     base = refused_url().replace("http://", f"http://user:{SECRET}@")
-    async with httpx.AsyncClient(params={"api_key": SECRET, "token": SECRET}) as client:
+    package = httpx if make_backend.package == "own" else pytest.importorskip("httpx2")
+    async with package.AsyncClient(params={"api_key": SECRET, "token": SECRET}) as client:
         backend = make_backend(base, api_key=SECRET, client=client, max_retries=1, **FAST)
         events = await run_reply(backend, "A FAULT sentence.")
     [error] = errors(events)

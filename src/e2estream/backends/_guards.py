@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
-
 from .._exceptions import SynthesisError
+from ._clients import AsyncHTTPClient, HTTPResponse
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -89,7 +88,7 @@ DEFAULT_LIMITS = ResponseLimits()
 _AUDIO_LIKE = frozenset({"application/octet-stream", "binary/octet-stream", "application/ogg"})
 
 
-def audio_media_type(response: httpx.Response) -> tuple[bool, str]:
+def audio_media_type(response: HTTPResponse) -> tuple[bool, str]:
     """Return whether ``response``'s content type may be audio, and its media type.
 
     ``audio/*`` may, and so may ``application/octet-stream`` (what many compatible
@@ -107,12 +106,15 @@ def audio_media_type(response: httpx.Response) -> tuple[bool, str]:
 
 
 def json_request(
-    client: httpx.AsyncClient,
-    url: httpx.URL,
+    client: AsyncHTTPClient,
+    url: object,
     payload: Mapping[str, Any],
     headers: Mapping[str, str],
-) -> httpx.Request:
+) -> Any:
     """Build a ``POST`` of ``payload`` as UTF-8 JSON, asking for an uncompressed body.
+
+    The request is built by ``client`` from ``str(url)``, so it is of the client's own
+    package (an httpx2 client refuses an ``httpx.URL``).
 
     ``Accept-Encoding: identity``: audio does not compress, and an uncompressed body
     keeps every chunk as small as one network read (a compressed one can expand a
@@ -134,7 +136,7 @@ def json_request(
         raise SynthesisError(f"the TTS request cannot be encoded as JSON: {exc}") from None
     return client.build_request(
         "POST",
-        url,
+        str(url),
         content=body,
         headers={
             **headers,
@@ -173,8 +175,10 @@ _SECRET_PARAM = re.compile(r"key|token|secret|sig|pass|auth|credential|session",
 _URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 
 
-def redact_url(url: str | httpx.URL) -> str:
-    """Return ``url`` with its ``user:password@`` and credential query values as ``***``.
+def redact_url(url: object) -> str:
+    """Return ``url`` (a ``str`` or a URL object) with its credentials shown as ``***``.
+
+    That is, its ``user:password@`` and the values of credential-like query parameters.
 
     Example:
         >>> redact_url("https://me:pw@tts.example/v1?api_key=abc&voice=nova")

@@ -9,11 +9,10 @@ import os
 import re
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote
-
-import httpx
+from urllib.parse import quote, urlsplit
 
 from .._audio import AudioEncoding, AudioFormat
+from ._clients import AsyncHTTPClient
 from ._guards import (
     DEFAULT_MAX_CHUNK_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -77,7 +76,8 @@ class ElevenLabsSpeech(HTTPBackend):
         language_code: ISO 639-1 code to enforce a language (models that support it).
         base_url: The API root, without ``/v1``.
         extra_body: More JSON fields (``seed``, ``apply_text_normalization``, ...).
-        client: An ``httpx.AsyncClient`` to use; it is borrowed, never closed. Without
+        client: An ``httpx.AsyncClient`` or ``httpx2.AsyncClient`` to use; it is
+            borrowed, never closed. Without
             one the backend creates its own and closes it in :meth:`aclose`.
         first_byte_timeout: Seconds from sending a request to the first byte of its
             body; None for no limit. Raises :class:`~e2estream.SynthesisTimeout`.
@@ -112,7 +112,7 @@ class ElevenLabsSpeech(HTTPBackend):
         language_code: str | None = None,
         base_url: str = ELEVENLABS_BASE_URL,
         extra_body: Mapping[str, Any] | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: AsyncHTTPClient | None = None,
         first_byte_timeout: float | None = 15.0,
         total_timeout: float | None = 120.0,
         max_retries: int = 2,
@@ -134,12 +134,11 @@ class ElevenLabsSpeech(HTTPBackend):
             raise ValueError("voice_id must not be empty")
         #: The encoding of the bytes :meth:`synthesize` yields.
         self.audio_format = _audio_format(output_format)
-        url = httpx.URL(
-            f"{base_url.rstrip('/')}/v1/text-to-speech/{quote(voice_id, safe='')}/stream"
-        )
-        if url.scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        host = url.host
+        url = f"{base_url.rstrip('/')}/v1/text-to-speech/{quote(voice_id, safe='')}/stream"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an http(s) URL, got {redact_url(base_url)!r}")
+        host = parts.hostname
         if api_key is None and (host == "elevenlabs.io" or host.endswith(".elevenlabs.io")):
             api_key = os.environ.get("ELEVENLABS_API_KEY")
         self.voice_id = voice_id
@@ -151,7 +150,7 @@ class ElevenLabsSpeech(HTTPBackend):
         self.language_code = language_code
         self.base_url = base_url
         self.extra_body: dict[str, Any] = dict(extra_body or {})
-        self._url = url.copy_merge_params({"output_format": output_format})
+        self._url = f"{url}?output_format={quote(output_format, safe='')}"
         self._api_key = api_key or None
 
     def __repr__(self) -> str:
@@ -162,9 +161,7 @@ class ElevenLabsSpeech(HTTPBackend):
             f"base_url={redact_url(self.base_url)!r})"
         )
 
-    def _request(
-        self, client: httpx.AsyncClient, text: str, previous_text: str | None
-    ) -> httpx.Request:
+    def _request(self, client: AsyncHTTPClient, text: str, previous_text: str | None) -> Any:
         payload: dict[str, Any] = {"text": text, "model_id": self.model_id}
         if self.voice_settings is not None:
             payload["voice_settings"] = self.voice_settings

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Literal, TypeAlias
-
-import httpx
+from urllib.parse import urlsplit
 
 from .._audio import AudioEncoding, AudioFormat
 from .._exceptions import SynthesisError
+from ._clients import AsyncHTTPClient
 from ._guards import (
     DEFAULT_MAX_CHUNK_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -46,8 +46,9 @@ class OpenAISpeech(HTTPBackend):
     """Text-to-speech through an OpenAI-compatible ``/audio/speech`` endpoint.
 
     Each :meth:`synthesize` call is one streamed ``POST {base_url}/audio/speech``; its
-    audio is yielded as the response body arrives. One ``httpx.AsyncClient`` is reused
-    for every request, so concurrent segments share pooled connections.
+    audio is yielded as the response body arrives. One ``AsyncClient`` (``httpx`` or
+    ``httpx2``) is reused for every request, so concurrent segments share pooled
+    connections.
 
     Example::
 
@@ -78,7 +79,8 @@ class OpenAISpeech(HTTPBackend):
             checked against it.
         extra_body: More JSON fields for servers that take them (for example
             ``{"lang_code": "b"}`` for Kokoro-FastAPI).
-        client: An ``httpx.AsyncClient`` to use; it is borrowed, never closed. Without
+        client: An ``httpx.AsyncClient`` or ``httpx2.AsyncClient`` (the OpenAI SDK's
+            ``http_client``, say) to use; it is borrowed, never closed. Without
             one the backend creates its own (connect timeout 10 s, read timeout 30 s,
             which also bounds a stall between chunks) and closes it in :meth:`aclose`.
         first_byte_timeout: Seconds from sending a request to the first byte of its
@@ -97,6 +99,7 @@ class OpenAISpeech(HTTPBackend):
 
     Raises:
         ValueError: For an unknown ``response_format`` or an invalid option.
+        TypeError: If ``client`` is not an ``httpx``/``httpx2`` ``AsyncClient``.
 
     """
 
@@ -112,7 +115,7 @@ class OpenAISpeech(HTTPBackend):
         response_format: ResponseFormat = "pcm",
         sample_rate: int = 24000,
         extra_body: Mapping[str, Any] | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: AsyncHTTPClient | None = None,
         first_byte_timeout: float | None = 15.0,
         total_timeout: float | None = 120.0,
         max_retries: int = 2,
@@ -137,10 +140,11 @@ class OpenAISpeech(HTTPBackend):
             )
         if speed is not None and not 0.25 <= speed <= 4.0:
             raise ValueError(f"speed must be between 0.25 and 4.0, got {speed!r}")
-        url = httpx.URL(base_url.rstrip("/") + "/audio/speech")
-        if url.scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if api_key is None and url.host == _OPENAI_HOST:
+        url = base_url.rstrip("/") + "/audio/speech"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an http(s) URL, got {redact_url(base_url)!r}")
+        if api_key is None and parts.hostname == _OPENAI_HOST:
             api_key = os.environ.get("OPENAI_API_KEY")
         self.base_url = base_url
         self.model = model
@@ -162,7 +166,7 @@ class OpenAISpeech(HTTPBackend):
             f"response_format={self.response_format!r})"
         )
 
-    def _request(self, client: httpx.AsyncClient, text: str) -> httpx.Request:
+    def _request(self, client: AsyncHTTPClient, text: str) -> Any:
         payload: dict[str, Any] = {
             "model": self.model,
             "input": text,
