@@ -16,6 +16,8 @@ reports those still suspended: a generator left for the garbage collector to fin
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import socket
 import sys
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import pytest
 import uvicorn
 
 Scope = dict[str, Any]
@@ -38,6 +41,21 @@ Handler = Callable[["Call"], Awaitable[None]]
 
 #: Upper bound of any wait in these tests (a failing test must not hang).
 WAIT = 10.0
+
+#: The HTTP client packages installed: the suite runs with either or both (see the
+#: noxfile's http_httpx_only and http_httpx2_only sessions).
+CLIENT_PACKAGES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
+
+
+def client_package(name: str | None = None) -> types.ModuleType:
+    """The client package ``name``, or the first one installed; skip the test if absent."""
+    if name is None:
+        if not CLIENT_PACKAGES:
+            pytest.skip("neither httpx nor httpx2 is installed")
+        name = CLIENT_PACKAGES[0]
+    if name not in CLIENT_PACKAGES:
+        pytest.skip(f"{name} is not installed")
+    return importlib.import_module(name)
 
 
 @dataclass

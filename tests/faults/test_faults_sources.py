@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
-from faultkit import AsyncGeneratorWatch, Call, FaultServer, ServerDrop, serving
+from faultkit import AsyncGeneratorWatch, Call, FaultServer, ServerDrop, client_package, serving
 
 from e2estream import (
     DoneEvent,
@@ -135,8 +135,7 @@ HANDLERS: dict[str, Any] = {
 @pytest.fixture(params=["httpx", "httpx2"])
 def http(request: pytest.FixtureRequest) -> ModuleType:
     """The client package: token_source reads the responses of both by shape."""
-    module: ModuleType = pytest.importorskip(request.param)
-    return module
+    return client_package(request.param)
 
 
 @pytest.fixture(scope="module")

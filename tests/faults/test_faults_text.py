@@ -9,9 +9,11 @@ is a clear :class:`~e2estream.SynthesisError`, not a raw ``UnicodeEncodeError``.
 from __future__ import annotations
 
 import unicodedata
+from types import ModuleType
+from typing import Any
 
-import httpx
 import pytest
+from faultkit import client_package
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -107,19 +109,22 @@ def test_what_is_removed(text: str, speech: str) -> None:
 # --- the HTTP backends -------------------------------------------------------------------
 
 
-def refusing_client(seen: list[httpx.Request]) -> httpx.AsyncClient:
-    def handler(request: httpx.Request) -> httpx.Response:
+def recording_client(http: ModuleType, seen: list[Any]) -> Any:
+    def handler(request: Any) -> Any:
         seen.append(request)
-        return httpx.Response(200, content=b"\0\0")
+        return http.Response(200, content=b"\0\0")
 
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return http.AsyncClient(transport=http.MockTransport(handler))
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
 @pytest.mark.parametrize("backend_name", ["openai", "elevenlabs"])
-async def test_lone_surrogate_is_a_synthesis_error_and_sends_nothing(backend_name: str) -> None:
-    seen: list[httpx.Request] = []
-    async with refusing_client(seen) as client:
+async def test_lone_surrogate_is_a_synthesis_error_and_sends_nothing(
+    backend_name: str, package: str
+) -> None:
+    seen: list[Any] = []
+    async with recording_client(client_package(package), seen) as client:
         tts: OpenAISpeech | ElevenLabsSpeech = (
             OpenAISpeech(client=client)
             if backend_name == "openai"

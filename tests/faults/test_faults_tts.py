@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from faultkit import (
     AsyncGeneratorWatch,
     Call,
     FaultServer,
     ServerDrop,
+    client_package,
     collect,
     refused_url,
     serving,
@@ -213,8 +213,7 @@ class Backends:
 
     def __call__(self, base: str, **options: Any) -> Backend:
         if self.package != "own" and "client" not in options:
-            module = pytest.importorskip(self.package)
-            options["client"] = module.AsyncClient()
+            options["client"] = client_package(self.package).AsyncClient()
             self.borrowed.append(options["client"])
         make = openai_backend if self.kind == "openai" else elevenlabs_backend
         return make(base, **options)
@@ -421,7 +420,8 @@ async def test_refused_connection(make_backend: Backends) -> None:
 @pytest.mark.parametrize("kind", ["openai", "elevenlabs"])
 def test_a_client_of_another_kind_is_a_clear_type_error(kind: str) -> None:
     make = openai_backend if kind == "openai" else elevenlabs_backend
-    with httpx.Client() as sync_client, pytest.raises(TypeError, match="use AsyncClient"):
+    http = client_package()
+    with http.Client() as sync_client, pytest.raises(TypeError, match="use AsyncClient"):
         make("http://localhost", client=sync_client)
     with pytest.raises(TypeError, match=r"httpx\.AsyncClient or an httpx2\.AsyncClient, not a"):
         make("http://localhost", client=object())
@@ -435,7 +435,7 @@ async def test_credentials_in_urls_are_redacted(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     base = refused_url().replace("http://", f"http://user:{SECRET}@")
-    package = httpx if make_backend.package == "own" else pytest.importorskip("httpx2")
+    package = client_package(None if make_backend.package == "own" else make_backend.package)
     async with package.AsyncClient(params={"api_key": SECRET, "token": SECRET}) as client:
         backend = make_backend(base, api_key=SECRET, client=client, max_retries=1, **FAST)
         events = await run_reply(backend, "A FAULT sentence.")
