@@ -28,8 +28,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from e2estream import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
+from e2estream._redact import redact_url
 from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
-from e2estream.backends._guards import audio_media_type, redact_url
+from e2estream.backends._guards import audio_media_type
 from e2estream.backends._http import RetryPolicy, _message_from_body, retry_after
 from live_server import live_server
 

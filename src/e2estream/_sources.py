@@ -32,6 +32,7 @@ import anyio.to_thread
 
 from ._exceptions import SourceError
 from ._httpclose import close_streamed_response
+from ._redact import redact_urls_in
 from ._sources_deltas import (
     DeltaDecoder,
     SourceFormat,
@@ -375,4 +376,6 @@ async def _http_error_message(response: Any, chunks: AsyncIterator[bytes]) -> st
     else:
         message = error_message(payload)
     reason = getattr(response, "reason_phrase", "") or ""
+    # A server's message may quote a URL with credentials in it (a proxy's, say).
+    message = redact_urls_in(message)
     return f"HTTP {response.status_code} {reason}".rstrip() + (f": {message}" if message else "")

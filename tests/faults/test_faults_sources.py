@@ -118,6 +118,11 @@ async def stall(call: Call) -> None:
     await call.until_disconnect()
 
 
+async def proxy_error(call: Call) -> None:
+    await call.start(502, "text/plain")
+    await call.end(b"upstream https://svc:hunter22@llm.internal/v1?api_key=sk-leak failed")
+
+
 BURSTS = {"burst": Burst(), "burst-error": Burst(error_after=3)}
 
 HANDLERS: dict[str, Any] = {
@@ -129,6 +134,7 @@ HANDLERS: dict[str, Any] = {
     "controls": control_characters,
     "drop": drop_mid_stream,
     "stall": stall,
+    "proxy-error": proxy_error,
 }
 
 
@@ -368,3 +374,22 @@ async def test_a_stalled_llm_can_be_given_up_on(http: ModuleType, server: FaultS
     assert scope.cancelled_caught
     assert tokens_of(events) == "Then silence"
     await check_request_ended(server, run, "client-left")
+
+
+async def test_an_http_error_names_the_status_and_hides_credentials(
+    http: ModuleType, server: FaultServer
+) -> None:
+    run = server.new_run()
+    async with (
+        http.AsyncClient(base_url=server.url) as client,
+        client.stream("POST", f"/{run}/proxy-error/v1/chat/completions", json={}) as response,
+    ):
+        with pytest.raises(SourceError) as info:
+            async for _ in token_source(response):
+                pass
+    message = str(info.value)
+    assert message.startswith("HTTP 502 Bad Gateway: upstream https://***@llm.internal/v1")
+    assert "api_key=***" in message
+    assert "hunter22" not in message
+    assert "sk-leak" not in message
+    await check_request_ended(server, run, "complete")

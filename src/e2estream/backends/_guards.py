@@ -7,20 +7,19 @@
 - :func:`json_request`: the request body is encoded here, so a text that cannot be
   encoded (a lone surrogate) is a clear :class:`~e2estream.SynthesisError`, not a raw
   ``UnicodeEncodeError`` from inside the HTTP client.
-- :class:`Redactor` and :func:`redact_url`: API keys, ``user:password@`` and
+- :class:`Redactor` (and :func:`~e2estream._redact.redact_url`): API keys, ``user:password@`` and
   credential-like query parameters never reach an error message or a log line.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .._exceptions import SynthesisError
+from .._redact import redact_url, redact_urls_in
 from ._clients import AsyncHTTPClient, HTTPResponse
 
 __all__ = [
@@ -168,40 +167,6 @@ def _first_surrogate(value: Any, name: str = "value") -> tuple[str, str] | None:
 
 # --- redaction -------------------------------------------------------------------------
 
-#: Query parameters whose value is a credential: ``key``, ``api_key``, ``token``,
-#: ``access_token``, ``X-Amz-Signature``, ``password``, ``auth``, ``secret``...
-_SECRET_PARAM = re.compile(r"key|token|secret|sig|pass|auth|credential|session", re.IGNORECASE)
-# A URL inside free text (a server's message, an exception's text).
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-
-
-def redact_url(url: object) -> str:
-    """Return ``url`` (a ``str`` or a URL object) with its credentials shown as ``***``.
-
-    That is, its ``user:password@`` and the values of credential-like query parameters.
-
-    Example:
-        >>> redact_url("https://me:pw@tts.example/v1?api_key=abc&voice=nova")
-        'https://***@tts.example/v1?api_key=***&voice=nova'
-    """
-    text = str(url)
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(name, "***" if _SECRET_PARAM.search(name) else value) for name, value in pairs],
-            safe="*",
-        )
-    # The fragment never reaches the server; it is left out.
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
 
 class Redactor:
     """Removes secrets from text: the given strings, and credentials in any URL in it."""
@@ -213,6 +178,4 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        if "://" in text:
-            text = _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
-        return text
+        return redact_urls_in(text)
