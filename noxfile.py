@@ -25,6 +25,39 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+# The HTTP fault suite, run with one client package only: the backends take a client of
+# either (and make their own of whichever is installed); token_source reads both kinds of
+# response. Without the SDK tests, whose openai/anthropic require httpx2.
+HTTP_TESTS = ["tests/faults"]
+HTTP_TEST_DEPS = [
+    "pytest>=8.3",
+    "hypothesis>=6.100",
+    "trio>=0.26",
+    "pytest-timeout>=2.3",
+    "uvicorn>=0.30",
+    "starlette>=0.37",
+]
+ABSENT = "import importlib.util, sys; sys.exit(importlib.util.find_spec({!r}) is not None)"
+
+
+@nox.session(python="3.11")
+def http_httpx_only(session: nox.Session) -> None:
+    """The HTTP fault suite with httpx installed and httpx2 not."""
+    session.install("-e", ".")
+    session.install(*HTTP_TEST_DEPS)
+    session.run("python", "-c", ABSENT.format("httpx2"))
+    session.run("pytest", *HTTP_TESTS, *session.posargs)
+
+
+@nox.session(python="3.11")
+def http_httpx2_only(session: nox.Session) -> None:
+    """The HTTP fault suite with httpx2 installed and httpx not (e2estream without deps)."""
+    session.install("--no-deps", "-e", ".")
+    session.install("anyio>=4.4", "typing-extensions>=4.10", "httpx2>=2.12", *HTTP_TEST_DEPS)
+    session.run("python", "-c", ABSENT.format("httpx"))
+    session.run("pytest", *HTTP_TESTS, *session.posargs)
+
+
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""

@@ -28,7 +28,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from e2estream import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
-from e2estream.backends import OpenAISpeech
+from e2estream._redact import redact_url
+from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
+from e2estream.backends._guards import audio_media_type
 from e2estream.backends._http import RetryPolicy, _message_from_body, retry_after
 from live_server import live_server
 
@@ -245,7 +247,7 @@ async def test_own_client_is_closed_by_aclose(peer: Peer) -> None:
     tts = make_tts(peer)
     assert b"".join(await collect(tts.synthesize("a"))) == b"".join(PCM)
     client = tts._client
-    assert client is not None
+    assert isinstance(client, httpx.AsyncClient)  # httpx is installed: it comes first
     await tts.aclose()
     assert client.is_closed
     await tts.aclose()  # idempotent
@@ -294,7 +296,7 @@ async def test_client_error_is_not_retried(peer: Peer) -> None:
 async def test_json_instead_of_audio_is_an_error(peer: Peer) -> None:
     peer.script = [status(200, {"error": "oops"})]
     async with make_tts(peer) as tts:
-        with pytest.raises(SynthesisError, match="JSON instead of audio"):
+        with pytest.raises(SynthesisError, match=r"'application/json' instead of audio: oops"):
             await collect(tts.synthesize("Hi."))
     assert len(peer.requests) == 1
 
@@ -475,7 +477,81 @@ async def test_api_key_not_in_mid_stream_error(peer: Peer) -> None:
     assert SECRET not in _texts(info.value)
 
 
+async def test_credentials_in_a_url_the_server_echoes_are_redacted(peer: Peer) -> None:
+    leaked = f"https://admin:{SECRET}@cdn.example/a.pcm?key={SECRET}&voice=nova"
+    peer.script = [status(400, {"error": {"message": f"could not fetch {leaked}"}})]
+    async with make_tts(peer) as tts:
+        with pytest.raises(TTSHTTPError) as info:
+            await collect(tts.synthesize("Hi."))
+    assert "could not fetch https://***@cdn.example/a.pcm?key=***&voice=nova" in str(info.value)
+    assert SECRET not in _texts(info.value)
+
+
 # --- pure helpers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://api.example/v1/audio/speech", "https://api.example/v1/audio/speech"),
+        ("https://me:pw@api.example/v1", "https://***@api.example/v1"),
+        ("https://token@api.example/v1", "https://***@api.example/v1"),
+        (
+            "https://api.example/v1?key=abc&api_key=def&voice=nova&x-api-key=g",
+            "https://api.example/v1?key=***&api_key=***&voice=nova&x-api-key=***",
+        ),
+        (
+            "https://s3.example/a?X-Amz-Signature=abc&token=t&access_token=u&password=p",
+            "https://s3.example/a?X-Amz-Signature=***&token=***&access_token=***&password=***",
+        ),
+        (
+            "https://api.example/v1?output_format=pcm_24000",
+            "https://api.example/v1?output_format=pcm_24000",
+        ),
+        ("https://api.example/v1#fragment", "https://api.example/v1"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+    assert redact_url(httpx.URL(url)) == shown
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_chunk_bytes": 0},
+        {"max_chunk_bytes": 1.5},
+        {"max_response_bytes": 0},
+        {"max_response_bytes": -1},
+    ],
+)
+def test_invalid_response_limits(kwargs: dict[str, Any]) -> None:
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=name):
+        OpenAISpeech(**kwargs)
+    with pytest.raises(ValueError, match=name):
+        ElevenLabsSpeech("voice", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "audio"),
+    [
+        ("audio/pcm", True),
+        ("audio/L16; rate=24000", True),
+        ("AUDIO/MPEG", True),
+        ("application/octet-stream", True),
+        ("application/ogg", True),
+        (None, True),
+        ("text/html; charset=utf-8", False),
+        ("application/json", False),
+        ("text/plain", False),
+        ("application/problem+json", False),
+        ("video/mp4", False),
+    ],
+)
+def test_audio_media_types(content_type: str | None, audio: bool) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    assert audio_media_type(httpx.Response(200, headers=headers))[0] is audio
 
 
 def _response(**headers: str) -> httpx.Response:

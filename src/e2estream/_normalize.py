@@ -5,7 +5,10 @@ normalizer removes the markup and keeps the words. It never changes offsets: the
 segment keeps its display span, only :attr:`Segment.speech` differs.
 
 The segmenter calls a replaceable function ``(text) -> speech``; this module provides
-the default, :func:`normalize_speech`.
+the default, :func:`normalize_speech`, and :func:`remove_unspeakable`, which every
+speech text should go through whatever normalizer made it: control characters (NUL,
+BEL, ANSI escape sequences, DEL, the C1 block) and lone surrogates mean nothing to a
+TTS, and a lone surrogate cannot even be encoded into a request body.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import TypeAlias
 
-__all__ = ["SpeechNormalizer", "normalize_speech"]
+__all__ = ["SpeechNormalizer", "normalize_speech", "remove_unspeakable"]
 
 #: A function turning a display text into the text to speak.
 SpeechNormalizer: TypeAlias = Callable[[str], str]
@@ -54,6 +57,56 @@ _MARKUP = re.compile(
 )
 
 
+# Control characters and lone surrogates: what no TTS should receive. Tab and line feed
+# stay (the rules above read them); the other whitespace controls become a space or a
+# line break below. An escape sequence goes as a whole, or its "[31m" would be spoken.
+_UNSPEAKABLE = re.compile(
+    # ANSI CSI (ESC [ or the C1 CSI) with its parameters and final byte.
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
+    # A terminated OSC, DCS, SOS, PM or APC string (a terminal title, say). The length
+    # is bounded, and an unterminated one loses only its introducer (next rules): the
+    # words after it are kept.
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]{0,256}(?:\x07|\x1b\\|\x9c)"
+    # Any other escape: ESC and the one character after it (ESC c, ESC 7, ESC =).
+    r"|\x1b[\x20-\x7e]?"
+    # The remaining C0 and C1 controls but the whitespace ones, DEL, lone surrogates.
+    r"|[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]"
+)
+# Whitespace controls a TTS would misread: vertical tab, form feed and the information
+# separators (str.split() treats them as spaces) become a space; CR, CR LF and NEL a
+# line feed.
+_ODD_SPACE = re.compile(r"[\x0b\x0c\x1c-\x1f]")
+_ODD_BREAK = re.compile(r"\r\n?|\x85")
+# Any character the three patterns above change: the fast check.
+_UNSPEAKABLE_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def remove_unspeakable(text: str) -> str:
+    r"""Return ``text`` without control characters and lone surrogates.
+
+    NUL, BEL, backspace, DEL, the C1 controls and lone surrogates are removed; an ANSI
+    escape sequence (``ESC [ 31 m``, an OSC title string) is removed whole; vertical
+    tab, form feed and the information separators become a space; CR, CR LF and NEL a
+    line feed. Tab, line feed and every printable character are kept as they are.
+
+    Args:
+        text: A speech text (or any text).
+
+    Returns:
+        ``text`` itself when there was nothing to remove (the common case, one regex
+        search); otherwise the cleaned copy.
+
+    Example:
+        >>> remove_unspeakable("\x1b[1mBold\x1b[0m move\x00.")
+        'Bold move.'
+    """
+    if _UNSPEAKABLE_CHAR.search(text) is None:
+        return text
+    text = _UNSPEAKABLE.sub("", text)
+    text = _ODD_BREAK.sub("\n", text)
+    return _ODD_SPACE.sub(" ", text)
+
+
 def _host(match: re.Match[str]) -> str:
     host = _HOST.match(match.group(0))
     return host.group(1) if host else match.group(0)
@@ -77,7 +130,8 @@ def normalize_speech(text: str) -> str:
       (``https://docs.example.com/x`` is spoken as ``docs.example.com``);
     * emoji, horizontal rules and table separator rows are dropped; table rows are
       read as comma-separated cells;
-    * SSML-like tags (``<break time="1s"/>``) are kept: they were written for the TTS.
+    * SSML-like tags (``<break time="1s"/>``) are kept: they were written for the TTS;
+    * control characters and lone surrogates go (see :func:`remove_unspeakable`).
 
     Args:
         text: The display text of a segment.
@@ -89,6 +143,7 @@ def normalize_speech(text: str) -> str:
         >>> normalize_speech("**Note:** see [the docs](https://docs.example.com/a) 🙂")
         'Note: see the docs'
     """
+    text = remove_unspeakable(text)
     if _MARKUP.search(text) is None:
         return text.strip()
     out = _RULE_LINE.sub("", text)

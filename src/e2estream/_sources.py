@@ -31,6 +31,8 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from ._exceptions import SourceError
+from ._httpclose import close_streamed_response
+from ._redact import redact_urls_in
 from ._sources_deltas import (
     DeltaDecoder,
     SourceFormat,
@@ -39,7 +41,7 @@ from ._sources_deltas import (
     make_delta_decoder,
     text_from_item,
 )
-from ._util import CLOSE_TIMEOUT, aclosing
+from ._util import CLOSE_TIMEOUT, aclose_quietly, aclosing
 
 __all__ = ["SourceFormat", "token_source"]
 
@@ -348,21 +350,15 @@ async def _from_response(response: Any, format: SourceFormat) -> AsyncGenerator[
             async for delta in deltas:
                 yield delta
     finally:
-        with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-            await _close_response(response, chunks)
+        await _close_response(response, chunks)
 
 
 async def _close_response(response: Any, chunks: AsyncGenerator[bytes, None]) -> None:
     if _response_is_async(response):
-        await response.aclose()
-        # httpx's aiter_bytes() wraps a stack of async generators (aiter_raw, the
-        # transport's and httpcore's streams) and closing the outer one leaves the inner
-        # ones suspended, to be finalized by the garbage collector, which trio reports as
-        # a ResourceWarning. With the connection closed, one more read fails at once and
-        # that failure runs through the whole stack and finishes every generator in it.
-        with contextlib.suppress(Exception):
-            await chunks.__anext__()
-    await chunks.aclose()
+        await close_streamed_response(response, chunks)
+    else:
+        # _iterate_in_thread closes the sync response in a worker thread.
+        await aclose_quietly(chunks)
 
 
 async def _http_error_message(response: Any, chunks: AsyncIterator[bytes]) -> str:
@@ -380,4 +376,6 @@ async def _http_error_message(response: Any, chunks: AsyncIterator[bytes]) -> st
     else:
         message = error_message(payload)
     reason = getattr(response, "reason_phrase", "") or ""
+    # A server's message may quote a URL with credentials in it (a proxy's, say).
+    message = redact_urls_in(message)
     return f"HTTP {response.status_code} {reason}".rstrip() + (f": {message}" if message else "")

@@ -16,7 +16,8 @@ The rules, in one place so that every HTTP backend behaves the same:
   scope ever spans a ``yield`` (PEP 789), and the response is closed, shielded and
   bounded, on every exit path: ``aclose()`` of the iterator closes the connection now.
 - Secrets (API keys) never reach an exception message, a log line or a ``repr``: server
-  messages are redacted, URLs are shown without their query.
+  messages are redacted, and so are credentials in URLs (see ``_guards.py``, also for
+  the content-type check and the size caps).
 """
 
 from __future__ import annotations
@@ -32,20 +33,29 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import anyio
-import httpx
 from typing_extensions import Self
 
 from .._exceptions import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
-from .._util import CLOSE_TIMEOUT
+from .._httpclose import close_streamed_response
+from ._clients import (
+    AsyncHTTPClient,
+    ClientErrors,
+    HTTPResponse,
+    check_client,
+    client_errors,
+    new_client,
+)
+from ._guards import DEFAULT_LIMITS, Redactor, ResponseLimits, audio_media_type, redact_url
 
 __all__ = ["BodyDecoder", "HTTPBackend", "Passthrough", "RetryPolicy", "stream_audio"]
 
 logger = logging.getLogger("e2estream")
 
-#: httpx timeouts of the client a backend creates for itself. ``read`` also bounds a
-#: stall between two chunks; TTFB and total time are bounded by the backend's own
-#: ``first_byte_timeout``/``total_timeout``, so ``read`` is generous.
-DEFAULT_HTTPX_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: Timeouts (seconds) of the client a backend creates for itself. The read timeout also
+#: bounds a stall between two chunks; TTFB and total time are bounded by the backend's
+#: own ``first_byte_timeout``/``total_timeout``, so it is generous.
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 #: Statuses worth another try: the server was busy or briefly broken.
 _RETRY_STATUSES = frozenset({408, 429}) | (frozenset(range(500, 600)) - {501, 505})
@@ -97,7 +107,7 @@ class RetryPolicy:
         if self.retry_base_delay < 0 or self.retry_max_delay < 0:
             raise ValueError("retry delays must not be negative")
 
-    def delay(self, retry: int, response: httpx.Response | None) -> float:
+    def delay(self, retry: int, response: HTTPResponse | None) -> float:
         """Seconds to wait before retry number ``retry`` (0-based)."""
         hinted = retry_after(response) if response is not None else None
         if hinted is not None:
@@ -111,7 +121,7 @@ class RetryPolicy:
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: HTTPResponse) -> float | None:
     """Return the wait a response asks for (``retry-after-ms`` or ``Retry-After``), or None."""
     milliseconds = response.headers.get("retry-after-ms")
     if milliseconds is not None:
@@ -141,7 +151,7 @@ def retry_after(response: httpx.Response) -> float | None:
 class _Retry(Exception):
     """Internal: this attempt failed in a way worth retrying."""
 
-    def __init__(self, error: SynthesisError, response: httpx.Response | None) -> None:
+    def __init__(self, error: SynthesisError, response: HTTPResponse | None) -> None:
         super().__init__(str(error))
         self.error = error
         self.response = response
@@ -178,39 +188,26 @@ class _Clock:
         )
 
 
-class _Redactor:
-    def __init__(self, secrets: Collection[str]) -> None:
-        # Short strings would redact half of every message; keys are long.
-        self.secrets = [secret for secret in secrets if len(secret) >= 4]
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
-def _public_url(url: httpx.URL) -> str:
-    # Some gateways take keys in the query string; never show it.
-    return str(url.copy_with(query=None, fragment=None))
-
-
 async def stream_audio(
-    client: httpx.AsyncClient,
-    request: httpx.Request,
+    client: AsyncHTTPClient,
+    request: Any,
     *,
     policy: RetryPolicy,
     decoder_factory: Callable[[], BodyDecoder] = Passthrough,
     secrets: Collection[str] = (),
+    limits: ResponseLimits = DEFAULT_LIMITS,
     json_body: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """Send ``request`` and yield the decoded audio of its body as it arrives.
 
     Args:
-        client: The client to send with (pooled connections).
-        request: The request; it is re-sent unchanged on a retry.
+        client: The client to send with (pooled connections): an ``httpx`` or an
+            ``httpx2`` ``AsyncClient``.
+        request: The request, built by ``client``; it is re-sent unchanged on a retry.
         policy: Timeouts and retries.
         decoder_factory: Makes a fresh body decoder for each attempt.
         secrets: Strings that must never appear in an error message.
+        limits: Size caps on one body chunk and on the whole body.
         json_body: The audio comes wrapped in JSON (the decoder unwraps it), so a JSON
             ``Content-Type`` is expected rather than taken for an error.
 
@@ -222,33 +219,39 @@ async def stream_audio(
         TTSHTTPError: Another error status, or a retryable one when retries ran out.
         SynthesisTimeout: A first-byte or total timeout.
         SynthesisError: A transport error (after audio began, or when retries ran out),
-            or a body the decoder rejects.
+            a body the decoder rejects, a content type that is not audio, or a body
+            past the size caps.
 
     """
-    redact = _Redactor(secrets)
-    url = _public_url(request.url)
+    errors = client_errors(client)
+    redact = Redactor(secrets)
+    url = redact_url(str(request.url))
     retry = 0
     while True:
         clock = _Clock(policy)
         decoder = decoder_factory()
-        response: httpx.Response | None = None
+        response: HTTPResponse | None = None
         body: AsyncIterator[bytes] | None = None
+        received = 0
         try:
             try:
-                response = await _send(client, request, clock, url)
+                response = await _send(client, request, clock, url, redact, errors)
                 if not response.is_success:
-                    raise await _status_error(response, clock, redact)
-                if not json_body:
-                    _check_content_type(response, url)
+                    raise await _status_error(response, clock, redact, errors)
+                is_audio, media_type = audio_media_type(response)
+                if not is_audio and not json_body:
+                    raise await _not_audio_error(response, media_type, clock, url, redact, errors)
                 body = response.aiter_bytes()
                 first = b""
                 # Read until there is audio to yield: until then a failure may be retried
                 # (a WAV header alone is no audio).
                 while not first:
-                    data = await _read(body, clock, url, retryable=True)
+                    data = await _read(body, clock, url, redact, errors, retryable=True)
                     if data is None:
                         decoder.finish()
                         return
+                    received += len(data)
+                    limits.check(data, received, url)
                     first = decoder.feed(data)
             except _Retry as failure:
                 if retry >= policy.max_retries:
@@ -271,10 +274,12 @@ async def stream_audio(
             yield first
             # From here on nothing is retried: the consumer has audio of this attempt.
             while True:
-                data = await _read(body, clock, url, retryable=False)
+                data = await _read(body, clock, url, redact, errors, retryable=False)
                 if data is None:
                     decoder.finish()
                     return
+                received += len(data)
+                limits.check(data, received, url)
                 audio = decoder.feed(data)
                 if audio:
                     yield audio
@@ -282,50 +287,40 @@ async def stream_audio(
             await _close(body, response)
 
 
-async def _close(body: AsyncIterator[bytes] | None, response: httpx.Response | None) -> None:
-    # Shielded so that cleanup really happens when we are being cancelled; bounded so
-    # that a misbehaving peer cannot hang the caller.
-    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-        if response is not None:
-            await response.aclose()
-        if body is not None:
-            await _finish(body)
-
-
-async def _finish(body: AsyncIterator[bytes]) -> None:
-    """Finish a body iterator of an already closed response."""
-    # httpx's body iterator is a chain of nested async generators. Closing only the
-    # outermost one would leave the inner ones suspended until the garbage collector
-    # finds them (trio warns about each). With the response closed, stepping the chain
-    # once more makes its innermost read end or fail, which unwinds every generator in
-    # it now.
-    try:
-        while True:
-            await body.__anext__()
-    except Exception:
-        pass
-    aclose = getattr(body, "aclose", None)
-    if aclose is not None:
-        await aclose()
+async def _close(body: AsyncIterator[bytes] | None, response: HTTPResponse | None) -> None:
+    # Shielded and bounded inside: cleanup happens while we are being cancelled, and a
+    # misbehaving peer cannot hang the caller.
+    await close_streamed_response(response, body)
 
 
 async def _send(
-    client: httpx.AsyncClient, request: httpx.Request, clock: _Clock, url: str
-) -> httpx.Response:
+    client: AsyncHTTPClient,
+    request: Any,
+    clock: _Clock,
+    url: str,
+    redact: Redactor,
+    errors: ClientErrors,
+) -> HTTPResponse:
     started = anyio.current_time()
     with anyio.CancelScope(deadline=clock.deadline()):
         try:
             # Redirects are not followed: credentials must never go to another host.
             return await client.send(request, stream=True, follow_redirects=False)
-        except httpx.TransportError as exc:
-            raise _transport_error(exc, url, retryable=True) from exc
+        except errors.transport as exc:
+            raise _transport_error(exc, url, redact, errors, retryable=True) from exc
         finally:
             clock.waited += anyio.current_time() - started
     raise clock.timeout_error()
 
 
 async def _read(
-    body: AsyncIterator[bytes], clock: _Clock, url: str, *, retryable: bool
+    body: AsyncIterator[bytes],
+    clock: _Clock,
+    url: str,
+    redact: Redactor,
+    errors: ClientErrors,
+    *,
+    retryable: bool,
 ) -> bytes | None:
     """Return the next non-empty piece of the body, or None at its end."""
     started = anyio.current_time()
@@ -339,44 +334,55 @@ async def _read(
                 if data:
                     clock.first_byte = True
                     return data
-        except httpx.TransportError as exc:
-            raise _transport_error(exc, url, retryable=retryable) from exc
-        except httpx.DecodingError as exc:
-            raise SynthesisError(f"could not decode the TTS response from {url}: {exc}") from exc
+        except errors.transport as exc:
+            raise _transport_error(exc, url, redact, errors, retryable=retryable) from exc
+        except errors.decoding as exc:
+            detail = redact(str(exc))
+            raise SynthesisError(f"could not decode the TTS response from {url}: {detail}") from exc
         finally:
             clock.waited += anyio.current_time() - started
     assert scope.cancelled_caught
     raise clock.timeout_error()
 
 
-def _transport_error(exc: httpx.TransportError, url: str, *, retryable: bool) -> Exception:
+def _transport_error(
+    exc: Exception, url: str, redact: Redactor, errors: ClientErrors, *, retryable: bool
+) -> Exception:
     kind: type[SynthesisError] = (
-        SynthesisTimeout if isinstance(exc, httpx.TimeoutException) else SynthesisError
+        SynthesisTimeout if isinstance(exc, errors.timeout) else SynthesisError
     )
-    detail = str(exc) or type(exc).__name__
+    detail = redact(str(exc)) or type(exc).__name__
     if not retryable:
         return kind(f"the connection to the TTS server at {url} failed mid-stream: {detail}")
     error = kind(f"could not get audio from the TTS server at {url}: {detail}")
     # A malformed request or an unsupported URL will not get better by retrying.
-    if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol)):
+    if isinstance(exc, (errors.local_protocol, errors.unsupported_protocol)):
         return error
     error.__cause__ = exc
     return _Retry(error, None)
 
 
-def _check_content_type(response: httpx.Response, url: str) -> None:
-    # Audio never comes as JSON; a 200 with JSON is a misconfigured server or proxy
-    # reporting an error, and playing it as audio would be noise.
-    content_type = response.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() == "application/json":
-        raise SynthesisError(
-            f"the TTS server at {url} answered with JSON instead of audio "
-            f"(HTTP {response.status_code})"
-        )
+async def _not_audio_error(
+    response: HTTPResponse,
+    media_type: str,
+    clock: _Clock,
+    url: str,
+    redact: Redactor,
+    errors: ClientErrors,
+) -> SynthesisError:
+    # Not retried: a server that labels its answer HTML or JSON is misconfigured or an
+    # error page; another try gets the same. Its text says what went wrong.
+    message = redact(await _error_message(response, clock, errors))
+    return SynthesisError(
+        f"the TTS server at {url} answered HTTP {response.status_code} with "
+        f"{media_type!r} instead of audio: {message}"
+    )
 
 
-async def _status_error(response: httpx.Response, clock: _Clock, redact: _Redactor) -> Exception:
-    message = redact(await _error_message(response, clock))
+async def _status_error(
+    response: HTTPResponse, clock: _Clock, redact: Redactor, errors: ClientErrors
+) -> Exception:
+    message = redact(await _error_message(response, clock, errors))
     status = response.status_code
     if status in (401, 403):
         return TTSAuthenticationError(status, message)
@@ -386,7 +392,7 @@ async def _status_error(response: httpx.Response, clock: _Clock, redact: _Redact
     return error
 
 
-async def _error_message(response: httpx.Response, clock: _Clock) -> str:
+async def _error_message(response: HTTPResponse, clock: _Clock, errors: ClientErrors) -> str:
     content = bytearray()
     # The message is a courtesy: a server that never finishes its error body must not
     # hang the request, so reading it is bounded by the request's deadline and size.
@@ -397,7 +403,7 @@ async def _error_message(response: httpx.Response, clock: _Clock) -> str:
                 content += data
                 if len(content) >= _MAX_ERROR_BODY:
                     break
-        except httpx.HTTPError:
+        except errors.http:
             pass
     await _close(body, response)
     return _message_from_body(bytes(content), response.reason_phrase)
@@ -436,36 +442,46 @@ def _message_from_json(obj: Any) -> str | None:
 
 
 class HTTPBackend:
-    """Base of the HTTP backends: owns (or borrows) an ``httpx.AsyncClient``.
+    """Base of the HTTP backends: owns (or borrows) an ``httpx``/``httpx2`` ``AsyncClient``.
 
     A client passed in is borrowed: it is used for every request (connection pooling)
     and never closed by the backend. Without one the backend creates its own on first
-    use and closes it in :meth:`aclose`.
+    use (httpx if installed, else httpx2) and closes it in :meth:`aclose`.
+
+    Raises:
+        TypeError: If ``client`` is neither an ``httpx.AsyncClient`` nor an
+            ``httpx2.AsyncClient``.
     """
 
     def __init__(
         self,
         *,
-        client: httpx.AsyncClient | None,
+        client: AsyncHTTPClient | None,
         first_byte_timeout: float | None,
         total_timeout: float | None,
         max_retries: int,
         retry_base_delay: float,
         retry_max_delay: float,
+        limits: ResponseLimits = DEFAULT_LIMITS,
     ) -> None:
         self._policy = RetryPolicy(
             first_byte_timeout, total_timeout, max_retries, retry_base_delay, retry_max_delay
         )
+        self._limits = limits
+        if client is not None:
+            check_client(client)
         self._client = client
         self._owns_client = client is None
         self._closed = False
 
-    def _http_client(self) -> httpx.AsyncClient:
+    def _http_client(self) -> AsyncHTTPClient:
         if self._closed:
             raise RuntimeError(f"this {type(self).__name__} has been closed")
         if self._client is None:
             # Created lazily, inside the event loop that will use it.
-            self._client = httpx.AsyncClient(timeout=DEFAULT_HTTPX_TIMEOUT)
+            self._client = new_client(
+                timeout=DEFAULT_READ_TIMEOUT, connect_timeout=DEFAULT_CONNECT_TIMEOUT
+            )
         return self._client
 
     async def aclose(self) -> None:

@@ -11,12 +11,18 @@ import os
 import re
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote
-
-import httpx
+from urllib.parse import quote, urlsplit
 
 from .._audio import AudioEncoding, AudioFormat, TextTiming
+from ._clients import AsyncHTTPClient
 from ._elevenlabs_timestamps import TimestampedBody
+from ._guards import (
+    DEFAULT_MAX_CHUNK_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ResponseLimits,
+    json_request,
+    redact_url,
+)
 from ._http import HTTPBackend, stream_audio
 
 __all__ = ["ElevenLabsSpeech"]
@@ -84,7 +90,8 @@ class ElevenLabsSpeech(HTTPBackend):
             turns it on for raw output formats, where the audio's duration, needed to
             place each chunk's timings, is known from its size; True requires a raw
             format; False uses the plain ``/stream`` endpoint.
-        client: An ``httpx.AsyncClient`` to use; it is borrowed, never closed. Without
+        client: An ``httpx.AsyncClient`` or ``httpx2.AsyncClient`` to use; it is
+            borrowed, never closed. Without
             one the backend creates its own and closes it in :meth:`aclose`.
         first_byte_timeout: Seconds from sending a request to the first byte of its
             body; None for no limit. Raises :class:`~e2estream.SynthesisTimeout`.
@@ -94,6 +101,11 @@ class ElevenLabsSpeech(HTTPBackend):
             408, 429, 5xx, connection errors) is retried.
         retry_base_delay: First backoff delay in seconds; it doubles on each retry.
         retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
+        max_chunk_bytes: The largest body chunk accepted (1 MiB by default); a larger
+            one fails the segment with :class:`~e2estream.SynthesisError`.
+        max_response_bytes: The most bytes one response may carry (32 MiB by default,
+            about 11 minutes of 24 kHz PCM); None for no cap. Past it the segment fails
+            with :class:`~e2estream.SynthesisError`.
 
     Raises:
         ValueError: For an unsupported ``output_format``, ``timestamps=True`` with a
@@ -116,12 +128,14 @@ class ElevenLabsSpeech(HTTPBackend):
         base_url: str = ELEVENLABS_BASE_URL,
         extra_body: Mapping[str, Any] | None = None,
         timestamps: bool | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: AsyncHTTPClient | None = None,
         first_byte_timeout: float | None = 15.0,
         total_timeout: float | None = 120.0,
         max_retries: int = 2,
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 8.0,
+        max_chunk_bytes: int = DEFAULT_MAX_CHUNK_BYTES,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             client=client,
@@ -130,6 +144,7 @@ class ElevenLabsSpeech(HTTPBackend):
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
+            limits=ResponseLimits(max_chunk_bytes, max_response_bytes),
         )
         if not voice_id:
             raise ValueError("voice_id must not be empty")
@@ -148,12 +163,11 @@ class ElevenLabsSpeech(HTTPBackend):
         #: Whether :meth:`synthesize` yields word timings (``timestamps``).
         self.provides_timings = timestamps
         path = "/stream/with-timestamps" if timestamps else "/stream"
-        url = httpx.URL(
-            f"{base_url.rstrip('/')}/v1/text-to-speech/{quote(voice_id, safe='')}{path}"
-        )
-        if url.scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        host = url.host
+        url = f"{base_url.rstrip('/')}/v1/text-to-speech/{quote(voice_id, safe='')}{path}"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an http(s) URL, got {redact_url(base_url)!r}")
+        host = parts.hostname
         if api_key is None and (host == "elevenlabs.io" or host.endswith(".elevenlabs.io")):
             api_key = os.environ.get("ELEVENLABS_API_KEY")
         self.voice_id = voice_id
@@ -165,7 +179,7 @@ class ElevenLabsSpeech(HTTPBackend):
         self.language_code = language_code
         self.base_url = base_url
         self.extra_body: dict[str, Any] = dict(extra_body or {})
-        self._url = url.copy_merge_params({"output_format": output_format})
+        self._url = f"{url}?output_format={quote(output_format, safe='')}"
         self._api_key = api_key or None
 
     def __repr__(self) -> str:
@@ -173,12 +187,10 @@ class ElevenLabsSpeech(HTTPBackend):
         return (
             f"{type(self).__name__}({self.voice_id!r}, api_key={key}, "
             f"model_id={self.model_id!r}, output_format={self.output_format!r}, "
-            f"base_url={self.base_url!r})"
+            f"base_url={redact_url(self.base_url)!r})"
         )
 
-    def _request(
-        self, client: httpx.AsyncClient, text: str, previous_text: str | None
-    ) -> httpx.Request:
+    def _request(self, client: AsyncHTTPClient, text: str, previous_text: str | None) -> Any:
         payload: dict[str, Any] = {"text": text, "model_id": self.model_id}
         if self.voice_settings is not None:
             payload["voice_settings"] = self.voice_settings
@@ -188,7 +200,7 @@ class ElevenLabsSpeech(HTTPBackend):
             payload["previous_text"] = previous_text
         payload.update(self.extra_body)
         headers = {"xi-api-key": self._api_key} if self._api_key else {}
-        return client.build_request("POST", self._url, json=payload, headers=headers)
+        return json_request(client, self._url, payload, headers)
 
     async def synthesize(
         self, text: str, *, previous_text: str | None = None
@@ -218,7 +230,9 @@ class ElevenLabsSpeech(HTTPBackend):
             TTSHTTPError: Another HTTP error, or a retryable one after the last retry.
             SynthesisTimeout: The first-byte or total timeout was exceeded.
             SynthesisError: A connection error (after audio began, or after the last
-                retry), or a timestamped body that is not JSON lines with base64 audio.
+                retry), a response that is not audio, a body past the size caps, a text
+                that cannot be encoded (a lone surrogate), or a timestamped body that is
+                not JSON lines with base64 audio.
             RuntimeError: The backend has been closed.
 
         """
@@ -231,6 +245,7 @@ class ElevenLabsSpeech(HTTPBackend):
                 self._request(client, text, previous_text),
                 policy=self._policy,
                 secrets=self._secrets(),
+                limits=self._limits,
             )
             try:
                 async for data in body:
@@ -251,6 +266,7 @@ class ElevenLabsSpeech(HTTPBackend):
             policy=self._policy,
             decoder_factory=decoder,
             secrets=self._secrets(),
+            limits=self._limits,
             json_body=True,
         )
         try:

@@ -9,11 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Literal, TypeAlias
-
-import httpx
+from urllib.parse import urlsplit
 
 from .._audio import AudioEncoding, AudioFormat
 from .._exceptions import SynthesisError
+from ._clients import AsyncHTTPClient
+from ._guards import (
+    DEFAULT_MAX_CHUNK_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ResponseLimits,
+    json_request,
+    redact_url,
+)
 from ._http import BodyDecoder, HTTPBackend, Passthrough, stream_audio
 from ._wav import WavFormatError, WavHeaderStripper
 
@@ -39,8 +46,9 @@ class OpenAISpeech(HTTPBackend):
     """Text-to-speech through an OpenAI-compatible ``/audio/speech`` endpoint.
 
     Each :meth:`synthesize` call is one streamed ``POST {base_url}/audio/speech``; its
-    audio is yielded as the response body arrives. One ``httpx.AsyncClient`` is reused
-    for every request, so concurrent segments share pooled connections.
+    audio is yielded as the response body arrives. One ``AsyncClient`` (``httpx`` or
+    ``httpx2``) is reused for every request, so concurrent segments share pooled
+    connections.
 
     Example::
 
@@ -71,7 +79,8 @@ class OpenAISpeech(HTTPBackend):
             checked against it.
         extra_body: More JSON fields for servers that take them (for example
             ``{"lang_code": "b"}`` for Kokoro-FastAPI).
-        client: An ``httpx.AsyncClient`` to use; it is borrowed, never closed. Without
+        client: An ``httpx.AsyncClient`` or ``httpx2.AsyncClient`` (the OpenAI SDK's
+            ``http_client``, say) to use; it is borrowed, never closed. Without
             one the backend creates its own (connect timeout 10 s, read timeout 30 s,
             which also bounds a stall between chunks) and closes it in :meth:`aclose`.
         first_byte_timeout: Seconds from sending a request to the first byte of its
@@ -82,9 +91,15 @@ class OpenAISpeech(HTTPBackend):
             408, 429, 5xx, connection errors) is retried.
         retry_base_delay: First backoff delay in seconds; it doubles on each retry.
         retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
+        max_chunk_bytes: The largest body chunk accepted (1 MiB by default); a larger
+            one fails the segment with :class:`~e2estream.SynthesisError`.
+        max_response_bytes: The most bytes one response may carry (32 MiB by default,
+            about 11 minutes of 24 kHz PCM); None for no cap. Past it the segment fails
+            with :class:`~e2estream.SynthesisError`.
 
     Raises:
         ValueError: For an unknown ``response_format`` or an invalid option.
+        TypeError: If ``client`` is not an ``httpx``/``httpx2`` ``AsyncClient``.
 
     """
 
@@ -100,12 +115,14 @@ class OpenAISpeech(HTTPBackend):
         response_format: ResponseFormat = "pcm",
         sample_rate: int = 24000,
         extra_body: Mapping[str, Any] | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: AsyncHTTPClient | None = None,
         first_byte_timeout: float | None = 15.0,
         total_timeout: float | None = 120.0,
         max_retries: int = 2,
         retry_base_delay: float = 0.25,
         retry_max_delay: float = 8.0,
+        max_chunk_bytes: int = DEFAULT_MAX_CHUNK_BYTES,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             client=client,
@@ -114,6 +131,7 @@ class OpenAISpeech(HTTPBackend):
             max_retries=max_retries,
             retry_base_delay=retry_base_delay,
             retry_max_delay=retry_max_delay,
+            limits=ResponseLimits(max_chunk_bytes, max_response_bytes),
         )
         encoding = _ENCODINGS.get(response_format)
         if encoding is None:
@@ -122,10 +140,11 @@ class OpenAISpeech(HTTPBackend):
             )
         if speed is not None and not 0.25 <= speed <= 4.0:
             raise ValueError(f"speed must be between 0.25 and 4.0, got {speed!r}")
-        url = httpx.URL(base_url.rstrip("/") + "/audio/speech")
-        if url.scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if api_key is None and url.host == _OPENAI_HOST:
+        url = base_url.rstrip("/") + "/audio/speech"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an http(s) URL, got {redact_url(base_url)!r}")
+        if api_key is None and parts.hostname == _OPENAI_HOST:
             api_key = os.environ.get("OPENAI_API_KEY")
         self.base_url = base_url
         self.model = model
@@ -142,12 +161,12 @@ class OpenAISpeech(HTTPBackend):
     def __repr__(self) -> str:
         key = "'***'" if self._api_key else "None"
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key}, "
+            f"{type(self).__name__}(base_url={redact_url(self.base_url)!r}, api_key={key}, "
             f"model={self.model!r}, voice={self.voice!r}, "
             f"response_format={self.response_format!r})"
         )
 
-    def _request(self, client: httpx.AsyncClient, text: str) -> httpx.Request:
+    def _request(self, client: AsyncHTTPClient, text: str) -> Any:
         payload: dict[str, Any] = {
             "model": self.model,
             "input": text,
@@ -162,7 +181,7 @@ class OpenAISpeech(HTTPBackend):
             payload["speed"] = self.speed
         payload.update(self.extra_body)
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        return client.build_request("POST", self._url, json=payload, headers=headers)
+        return json_request(client, self._url, payload, headers)
 
     def _decoder(self) -> BodyDecoder:
         if self.response_format == "wav":
@@ -185,7 +204,10 @@ class OpenAISpeech(HTTPBackend):
             TTSHTTPError: Another HTTP error, or a retryable one after the last retry.
             SynthesisTimeout: The first-byte or total timeout was exceeded.
             SynthesisError: A connection error (after audio began, or after the last
-                retry), or a WAV stream whose header disagrees with :attr:`audio_format`.
+                retry), a WAV stream whose header disagrees with :attr:`audio_format`, a
+                response that is not audio (``text/html``, JSON), a body past
+                ``max_chunk_bytes``/``max_response_bytes``, or a text that cannot be
+                encoded (a lone surrogate).
             RuntimeError: The backend has been closed.
 
         """
@@ -198,6 +220,7 @@ class OpenAISpeech(HTTPBackend):
             policy=self._policy,
             decoder_factory=self._decoder,
             secrets=[self._api_key] if self._api_key else [],
+            limits=self._limits,
         )
         try:
             async for data in audio:
