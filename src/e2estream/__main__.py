@@ -1,5 +1,7 @@
 """Command line: ``python -m e2estream demo`` (see ``--help``)."""
 
+# argparse prints its descriptions as they are, so they are plain text, not reST.
+
 from __future__ import annotations
 
 import argparse
@@ -9,11 +11,18 @@ from pathlib import Path
 
 import anyio
 
+from . import __version__
 from ._demo import REPLIES, DemoOptions, run_demo
+
+_DESCRIPTION = (
+    "e2estream streams an LLM reply into a TTS while the LLM is still writing. "
+    "Run 'python -m e2estream demo' to hear it, without a server or an API key."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m e2estream", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m e2estream", description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"e2estream {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
@@ -22,7 +31,12 @@ def _parser() -> argparse.ArgumentParser:
         "print tokens live with segment and audio markers, compare time to first audio "
         "with 'LLM first, then TTS', and write the audio to a WAV file.",
     )
-    demo.add_argument("--language", default="en", help=f"reply language ({', '.join(REPLIES)})")
+    demo.add_argument(
+        "--language",
+        default="en",
+        choices=list(REPLIES),
+        help="language of the built-in reply, the segmenter and the voice (default: en)",
+    )
     demo.add_argument("--text", help="speak this reply instead of the built-in one")
     demo.add_argument(
         "--tts",
