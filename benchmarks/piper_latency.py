@@ -110,13 +110,14 @@ async def reply_table(tts: PiperSynthesizer, rounds: int) -> str:
         sequential.append(llm_done + first)
         stalls_total.append(stall)
     p, s = statistics.median(pipelined), statistics.median(sequential)
+    stalls = statistics.median(stalls_total)
     return markdown_table(
         ["pipeline", "time to first audio", "stalls after the first audio"],
         [
-            ["stream_reply + PiperSynthesizer", f"{p:.2f} s", f"{statistics.median(stalls_total):.2f} s"],
+            ["stream_reply + PiperSynthesizer", f"{p:.2f} s", f"{stalls:.2f} s"],
             ["LLM first, then Piper on the whole reply", f"{s:.2f} s", "-"],
         ],
-    )  # fmt: skip
+    )
 
 
 async def cancellation_table(tts: PiperSynthesizer, rounds: int) -> str:
@@ -133,14 +134,18 @@ async def cancellation_table(tts: PiperSynthesizer, rounds: int) -> str:
                 scope.cancel()
         returns.append(time.perf_counter() - cancelled_at)
         after_cancel.append((await first_audio_and_total(tts, short))[0])
+
+    def ms(values: list[float]) -> str:
+        return f"{statistics.median(values) * 1000:.1f} ms"
+
     return markdown_table(
         ["measure", "median"],
         [
-            ["cancelling a call that is computing returns after", f"{statistics.median(returns) * 1000:.1f} ms"],
-            [f"first audio of {short!r}, voice idle", f"{statistics.median(idle) * 1000:.0f} ms"],
-            [f"first audio of {short!r} right after cancelling a long sentence", f"{statistics.median(after_cancel) * 1000:.0f} ms"],
+            ["cancelling a call that is computing returns after", ms(returns)],
+            [f"first audio of {short!r}, voice idle", ms(idle)],
+            [f"first audio of {short!r} right after cancelling a long sentence", ms(after_cancel)],
         ],
-    )  # fmt: skip
+    )
 
 
 def threads_table(tts: PiperSynthesizer, rounds: int) -> str:
@@ -167,13 +172,14 @@ def threads_table(tts: PiperSynthesizer, rounds: int) -> str:
         for thread in threads:
             thread.join()
         together.append(time.perf_counter() - start)
+    sequential, parallel = statistics.median(one_after_other), statistics.median(together)
     return markdown_table(
         ["two demo sentences", "all audio ready after (median)"],
         [
-            ["one after the other (what PiperSynthesizer does)", f"{statistics.median(one_after_other):.2f} s"],
-            ["in two threads at once", f"{statistics.median(together):.2f} s"],
+            ["one after the other (what PiperSynthesizer does)", f"{sequential:.2f} s"],
+            ["in two threads at once", f"{parallel:.2f} s"],
         ],
-    )  # fmt: skip
+    )
 
 
 async def main(rounds: int) -> str:
