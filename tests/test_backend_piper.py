@@ -81,6 +81,7 @@ async def test_speaks_non_silent_pcm_of_plausible_duration(tts: PiperSynthesizer
     assert isinstance(tts, Synthesizer)
     assert tts.audio_format == AudioFormat("pcm_s16le", SAMPLE_RATE, 1)
     assert PiperSynthesizer.compute_bound is True
+    assert tts.language == "en-us"
     chunks = await speak(tts, SENTENCE)
     assert chunks
     assert all(chunk and len(chunk) % 2 == 0 for chunk in chunks)

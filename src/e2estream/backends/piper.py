@@ -200,6 +200,11 @@ class PiperSynthesizer:
         return self._audio_format
 
     @property
+    def language(self) -> str:
+        """The voice's language, as its settings give it to the phonemizer (``"en-us"``)."""
+        return self._voice.config.espeak_voice
+
+    @property
     def model_path(self) -> Path:
         """The voice model this synthesizer speaks with."""
         return self._model_path
