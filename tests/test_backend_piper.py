@@ -110,9 +110,9 @@ async def test_rejects_text_that_is_not_a_string(tts: PiperSynthesizer) -> None:
         )
 
 
-async def test_piper_settings_reach_the_engine() -> None:
+async def test_piper_settings_reach_the_engine(tts: PiperSynthesizer) -> None:
     slow = PiperSynthesizer(MODEL, synthesis=SynthesisConfig(length_scale=2.0))
-    normal = seconds(b"".join(await speak(PiperSynthesizer(MODEL), SENTENCE)))
+    normal = seconds(b"".join(await speak(tts, SENTENCE)))
     assert seconds(b"".join(await speak(slow, SENTENCE))) > normal * 1.5
 
 
