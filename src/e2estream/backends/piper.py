@@ -11,10 +11,12 @@ How it works::
          │                    ▼ pool (anyio.to_thread), never on the event loop
          └── yield PCM ◄── the whole sentence at once, when the model has run
 
-Piper produces a whole sentence at once, and that is compute-bound work that already
-uses several cores. So each instance computes one sentence at a time (a second call
-waits for its turn, in a worker thread), and the turn goes to the *oldest* waiting call:
-in a pipeline that is the head segment, whose audio the listener needs first.
+Piper produces a whole sentence at once, and that is compute-bound work on the same
+cores. Two sentences at once finish together a little sooner than one after the other,
+but each of them much later than the first would alone (benchmarks/piper_latency.py),
+and the listener needs the first one first. So each instance computes one sentence at
+a time (a second call waits for its turn, in a worker thread), and the turn goes to the
+*oldest* waiting call: in a pipeline that is the head segment.
 
 Cancelling a ``synthesize`` call (``break``, ``aclose()``, a cancel scope) returns at
 once. A sentence that is being computed cannot be interrupted inside the model: it
@@ -124,7 +126,8 @@ class PiperSynthesizer:
         ValueError: If the settings file is not a Piper voice's, or the speaker does
             not exist in the voice.
 
-    Loading a voice takes about a second (it blocks); construct the synthesizer once at
+    Loading a voice takes a second or more (it blocks, and the first one also imports
+    onnxruntime); construct the synthesizer once at
     start-up, or use ``await PiperSynthesizer.create(...)``, which loads it in a worker
     thread.
 
