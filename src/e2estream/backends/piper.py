@@ -19,10 +19,10 @@ a time (a second call waits for its turn, in a worker thread), and the turn goes
 *oldest* waiting call: in a pipeline that is the head segment.
 
 Cancelling a ``synthesize`` call (``break``, ``aclose()``, a cancel scope) returns at
-once. A sentence that is being computed cannot be interrupted inside the model: it
-finishes in its thread and its audio is thrown away (it is never yielded), and the
-engine is free for the next call right after it. A call still waiting for its turn is
-withdrawn without computing anything.
+once. A sentence that is being computed is stopped inside the model (onnxruntime's
+``RunOptions.terminate``, checked between the model's operations), so the voice is
+free again within milliseconds and nothing it made is ever yielded. A call still
+waiting for its turn is withdrawn without computing anything.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import sys
 import threading
 from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
 
 import anyio
 import anyio.lowlevel
@@ -94,9 +94,9 @@ class _Turns:
             self._cond.notify_all()
 
     def cancel(self, call: _Call) -> None:
-        """Mark ``call`` cancelled and wake it if it is waiting for a turn."""
+        """Stop ``call``: wake it if it waits for a turn, stop its model run if any."""
+        call.stop()
         with self._cond:
-            call.cancelled = True
             self._cond.notify_all()
 
 
@@ -107,6 +107,47 @@ class _Call:
         self.sentences = sentences
         self.ticket = ticket
         self.cancelled = False
+        self._lock = threading.Lock()
+        self._run_options: Any = None  # the onnxruntime.RunOptions of the latest run
+
+    def run_options(self) -> Any:
+        """Options for the model run about to start; already stopped if cancelled."""
+        import onnxruntime
+
+        options = onnxruntime.RunOptions()
+        with self._lock:
+            self._run_options = options
+            options.terminate = self.cancelled
+        return options
+
+    def stop(self) -> None:
+        """Mark the call cancelled; a model run in progress ends at its next operation."""
+        with self._lock:
+            self.cancelled = True
+            if self._run_options is not None:
+                self._run_options.terminate = True
+
+
+class _StoppableSession:
+    """Piper's ONNX session, with each run stoppable from another thread.
+
+    Piper calls ``session.run(None, inputs)``; this passes the current call's
+    ``RunOptions`` along, so that cancelling the call can set ``terminate`` on them.
+    Everything else is the session's own.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self.call: _Call | None = None  # set while a call holds the turn
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        call = self.call
+        if run_options is None and call is not None:
+            run_options = call.run_options()
+        return self._session.run(output_names, input_feed, run_options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
 
 
 class PiperSynthesizer:
@@ -175,6 +216,8 @@ class PiperSynthesizer:
         except Exception as exc:
             raise ValueError(f"could not load the Piper voice {str(model)!r}: {exc}") from exc
         _check_speaker(voice, synthesis.speaker_id)
+        self._session = _StoppableSession(voice.session)
+        voice.session = cast(Any, self._session)  # duck-typed: Piper only calls run()
         self._voice: PiperVoice = voice
         self._synthesis = synthesis
         self._model_path = model
@@ -265,11 +308,15 @@ class PiperSynthesizer:
         """Compute the call's next sentence when its turn comes (in a worker thread)."""
         if not self._turns.acquire(call.ticket, call):
             return None
+        self._session.call = call
         try:
             pcm = next(call.sentences, None)
         except Exception as exc:
+            if call.cancelled:
+                return None  # the run was stopped on purpose (or failed unwanted anyway)
             raise SynthesisError(f"Piper failed to synthesize: {exc}") from exc
         finally:
+            self._session.call = None
             self._turns.release()
         return None if call.cancelled else pcm
 
