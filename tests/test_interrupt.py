@@ -288,3 +288,30 @@ async def test_interrupt_closes_every_request_on_both_backends() -> None:
         rest = [event async for event in reply]
     assert not audio_events(rest)
     assert isinstance(rest[-1], DoneEvent) and rest[-1].spoken == spoken
+
+
+def test_interrupt_while_a_paced_segment_waits_for_its_turn() -> None:
+    # With pacing, the next segment is queued before its synthesis may start; the
+    # consumer waiting on it must still see the stream end.
+    tts = FakeSynthesizer(ttfb=0.1, realtime_factor=0.1)
+
+    async def main() -> tuple[list[Event], SpokenText]:
+        seen: list[Event] = []
+        async with stream_reply(scripted_tokens(REPLY * 3), tts, max_ahead=1.0) as reply:
+            async with anyio.create_task_group() as group:
+
+                async def barge_in() -> None:
+                    await anyio.sleep(8.0)  # well into the reply, with segments held back
+                    spoken.append(await reply.interrupt())
+
+                spoken: list[SpokenText] = []
+                group.start_soon(barge_in)
+                with anyio.fail_after(60):
+                    async for event in reply:
+                        seen.append(event)
+        return seen, spoken[0]
+
+    seen, spoken = simulated(main)
+    done = seen[-1]
+    assert isinstance(done, DoneEvent) and done.interrupted and done.spoken == spoken
+    assert tts.statistics.open_streams == 0

@@ -125,8 +125,13 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
 
     def stop(self) -> None:
         """Like :meth:`cancel`, without waiting for the requests to close."""
-        self._state.cancelled = True
-        self._state.synthesis_scope.cancel()
+        state = self._state
+        state.cancelled = True
+        state.synthesis_scope.cancel()
+        if self._job is not None:
+            # The consumer may be waiting on a job that never started (it was waiting
+            # for its turn): no synthesis task is left to wake it.
+            self._job.notify()
 
     async def __anext__(self) -> AudioChunk:
         # Every __anext__ is a cancellation point; when audio is ready it returns without
