@@ -297,18 +297,20 @@ def test_interrupt_while_a_paced_segment_waits_for_its_turn() -> None:
 
     async def main() -> tuple[list[Event], SpokenText]:
         seen: list[Event] = []
-        async with stream_reply(scripted_tokens(REPLY * 3), tts, max_ahead=1.0) as reply:
-            async with anyio.create_task_group() as group:
+        spoken: list[SpokenText] = []
+        async with (
+            stream_reply(scripted_tokens(REPLY * 3), tts, max_ahead=1.0) as reply,
+            anyio.create_task_group() as group,
+        ):
 
-                async def barge_in() -> None:
-                    await anyio.sleep(8.0)  # well into the reply, with segments held back
-                    spoken.append(await reply.interrupt())
+            async def barge_in() -> None:
+                await anyio.sleep(8.0)  # well into the reply, with segments held back
+                spoken.append(await reply.interrupt())
 
-                spoken: list[SpokenText] = []
-                group.start_soon(barge_in)
-                with anyio.fail_after(60):
-                    async for event in reply:
-                        seen.append(event)
+            group.start_soon(barge_in)
+            with anyio.fail_after(60):
+                async for event in reply:
+                    seen.append(event)
         return seen, spoken[0]
 
     seen, spoken = simulated(main)
