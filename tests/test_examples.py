@@ -238,3 +238,60 @@ def test_websocket_client_saves_the_reply(live_example_server: str, tmp_path: Pa
     assert "You asked: Is this live?" in result.stdout
     with wave.open(str(out), "rb") as wav:
         assert wav.getnframes() / wav.getframerate() > 3.0
+
+
+@pytest.fixture
+def barge_in_module() -> ModuleType:
+    pytest.importorskip("starlette")
+    return load_example("barge_in_server")
+
+
+def test_barge_in_keeps_only_the_heard_text_in_the_history(barge_in_module: ModuleType) -> None:
+    from starlette.testclient import TestClient
+
+    tts = FakeSynthesizer(ttfb=0.01, realtime_factor=0.05, chunk_duration=0.05)
+    app = barge_in_module.make_app(tts, tokens_per_second=400)
+    with TestClient(app) as client, client.websocket_connect("/chat") as websocket:
+        websocket.send_text(json.dumps({"type": "ask", "text": "Tell me more."}))
+        audio_events = 0
+        while audio_events < 3:
+            message = websocket.receive()
+            if "text" in message and json.loads(message["text"])["type"] == "audio":
+                audio_events += 1
+        websocket.send_text(json.dumps({"type": "interrupt", "played": 1.0}))
+        while True:
+            message = websocket.receive()
+            if "text" in message and json.loads(message["text"])["type"] == "done":
+                done = json.loads(message["text"])
+                break
+        history = json.loads(websocket.receive_text())
+    reply = barge_in_module.REPLY
+    assert done["interrupted"]
+    spoken = done["spoken"]["text"]
+    assert spoken and reply.startswith(spoken) and len(spoken) < len(reply)
+    assert spoken == reply[: done["spoken"]["end"]].rstrip()
+    assert history["turns"] == [
+        {"role": "user", "content": "Tell me more."},
+        {"role": "assistant", "content": spoken},
+    ]
+    assert tts.statistics.open_streams == 0
+
+
+def test_barge_in_server_survives_a_disconnect_mid_reply(
+    barge_in_module: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.testclient import TestClient
+
+    tts = FakeSynthesizer(ttfb=0.01, realtime_factor=1.0, chunk_duration=0.05)
+    app = barge_in_module.make_app(tts, tokens_per_second=400)
+    with TestClient(app) as client:
+        with client.websocket_connect("/chat") as websocket:
+            websocket.send_text(json.dumps({"type": "ask", "text": "Hello?"}))
+            while "bytes" not in websocket.receive():
+                pass
+        deadline = time.monotonic() + 5
+        while tts.statistics.open_streams and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert tts.statistics.open_streams == 0
+    assert tts.statistics.closed_early >= 1
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
