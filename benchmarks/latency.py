@@ -318,6 +318,7 @@ async def zero_delay_run(reply: str, repeat: int, tts_kind: str) -> tuple[int, i
     async with stream_reply(
         scripted_tokens(text, tokens_per_second=math.inf, first_token_delay=0, tokens=tokens),
         zero_delay_tts(tts_kind),
+        max_ahead=None,  # throughput: nobody listens, so no pacing to playback
     ) as events:
         async for event in events:
             events_count += 1

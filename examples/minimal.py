@@ -42,7 +42,8 @@ async def main(tokens_per_second: float, out: str) -> None:
         wav.setnchannels(fmt.channels)
         wav.setsampwidth(2)
         wav.setframerate(fmt.sample_rate)
-        async with stream_reply(llm, tts, language="en") as events:
+        # A file, not a speaker: no pacing to playback speed (max_ahead=None).
+        async with stream_reply(llm, tts, language="en", max_ahead=None) as events:
             async for event in events:
                 if isinstance(event, TokenEvent):
                     print(event.text, end="", flush=True)

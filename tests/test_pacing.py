@@ -221,7 +221,7 @@ def test_remote_backends_still_overlap_their_requests() -> None:
 
     async def main() -> None:
         llm = scripted_tokens(SENTENCE * 4, tokens_per_second=math.inf, first_token_delay=0)
-        async with stream_reply(llm, tts, max_concurrency=3) as events:
+        async with stream_reply(llm, tts, max_concurrency=3, max_ahead=None) as events:
             async for _ in events:
                 pass
 
@@ -240,3 +240,21 @@ async def test_max_ahead_is_validated() -> None:
                 pass
     with pytest.raises(TypeError, match="max_ahead must be a number of seconds"):
         ProgressiveSynthesizer(tts, max_ahead="3")  # type: ignore[arg-type]
+
+
+def test_stream_reply_paces_by_default() -> None:
+    # The default look-ahead (3 s) holds a fast TTS back; None lets it run ahead.
+    assert run(None).max_ahead_seen > 10
+    tts = Recording(FakeSynthesizer(ttfb=0.1, realtime_factor=0.2))
+
+    async def main() -> None:
+        llm = scripted_tokens(REPLY, tokens_per_second=math.inf, first_token_delay=0)
+        async with stream_reply(llm, tts) as events:
+            delivered = [
+                (anyio.current_time(), event.duration or 0.0)
+                async for event in events
+                if isinstance(event, AudioEvent)
+            ]
+        assert worst_look_ahead(tts.produced, delivered) <= 3.0 + 4.87 + 0.1 + 1e-6
+
+    simulated(main)

@@ -197,8 +197,9 @@ async def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DoneEvent:
     # follows "Dr." or "3."), so the newest token is held back until we know whether a
     # segment marker goes before (or inside) it.
     held = TokenEvent("", 0)
+    # The audio goes to a file, not a speaker: no pacing to playback (max_ahead=None).
     async with stream_reply(
-        tokens, synthesizer, segmenter=IncrementalSegmenter(options.language)
+        tokens, synthesizer, segmenter=IncrementalSegmenter(options.language), max_ahead=None
     ) as events:
         async for event in events:
             if isinstance(event, TokenEvent):
