@@ -45,10 +45,11 @@ _EPSILON = 1e-6
 _ALIGN_WINDOW = 48
 #: Extra weight of the pause after a word ending a clause or a sentence, in syllables.
 _PAUSE_WEIGHT = {",": 0.5, ";": 0.5, ":": 0.5, ".": 1.0, "!": 1.0, "?": 1.0}
-#: Silence a TTS puts before the first word and after the last one, as fractions of the
-#: segment's duration (measured on eSpeak NG; see docs/interruptions.md).
-_LEAD_SILENCE = 0.0
-_TRAIL_SILENCE = 0.0
+#: Silence a TTS leaves after a segment's last word, in seconds, and at most this fraction
+#: of the segment. eSpeak NG leaves 0.28-0.34 s (benchmarks/espeak_timings.py); sentence-
+#: final pauses of neural voices are of the same order. Its lead-in (0-35 ms) is ignored.
+_TRAIL_SILENCE = 0.3
+_TRAIL_SILENCE_SHARE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,11 +228,11 @@ def _estimated_starts(speech: str, words: list[tuple[int, int]], duration: float
     total = sum(weights) + sum(pauses[:-1])
     if total == 0:
         return [0.0] * len(words)
-    speaking = duration * (1 - _LEAD_SILENCE - _TRAIL_SILENCE)
+    speaking = duration - min(_TRAIL_SILENCE, _TRAIL_SILENCE_SHARE * duration)
     starts: list[float] = []
     before = 0.0
     for weight, pause in zip(weights, pauses, strict=False):
-        starts.append(duration * _LEAD_SILENCE + speaking * before / total)
+        starts.append(speaking * before / total)
         before += weight + pause
     return starts
 
