@@ -205,4 +205,6 @@ def bench(session: nox.Session) -> None:
     install_group(session, "test", "bench")
     session.run("python", "benchmarks/latency.py", *session.posargs)
     session.run("python", "benchmarks/segmentation.py")
+    session.run("python", "benchmarks/interrupt.py")
+    session.run("python", "benchmarks/espeak_timings.py")
     session.run("python", "benchmarks/piper_latency.py")
