@@ -135,7 +135,7 @@ async def _pump(
         try:
             async with iterating(source) as items:
                 async for item in items:
-                    if not await _deliver(send, item):
+                    if not await deliver(send, item):
                         return  # the consumer left; stop quietly (closing the source)
         except Exception as exc:
             # Errors (the source's own, or its aclose()'s) travel to the consumer
@@ -145,7 +145,7 @@ async def _pump(
             siblings.cancel()
 
 
-async def _deliver(send: MemoryObjectSendStream[T], item: T) -> bool:
+async def deliver(send: MemoryObjectSendStream[T], item: T) -> bool:
     """Send ``item``; return False if the consumer is gone."""
     try:
         send.send_nowait(item)  # the common case: room in the buffer

@@ -11,7 +11,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._audio import Synthesizer
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
-from ._merge import DEFAULT_MAX_BUFFER
+from ._merge import DEFAULT_MAX_BUFFER, deliver
 from ._playback import PlaybackClock
 from ._reply import ReplyControl, ReplyStream
 from ._segment import Segment
@@ -249,15 +249,8 @@ class _ConsumerGone(Exception):
 
 
 async def _send(events: MemoryObjectSendStream[Event], event: Event) -> None:
-    try:
-        events.send_nowait(event)  # the common case: room in the buffer
-    except anyio.WouldBlock:
-        try:
-            await events.send(event)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-            raise _ConsumerGone from None
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-        raise _ConsumerGone from None
+    if not await deliver(events, event):
+        raise _ConsumerGone
 
 
 async def _forward(
