@@ -45,6 +45,7 @@ from ._sources import token_source as token_source
 from ._spoken import SpokenText as SpokenText
 from ._synthesizer import AudioChunkStream as AudioChunkStream
 from ._synthesizer import ProgressiveSynthesizer as ProgressiveSynthesizer
+from ._timeouts import SynthesisTimeouts as SynthesisTimeouts
 
 __all__ = [
     "AudioChunk",
@@ -70,6 +71,7 @@ __all__ = [
     "SpokenText",
     "SynthesisError",
     "SynthesisTimeout",
+    "SynthesisTimeouts",
     "Synthesizer",
     "TTSAuthenticationError",
     "TTSHTTPError",

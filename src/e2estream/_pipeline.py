@@ -19,6 +19,7 @@ from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._sources import token_source
 from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
+from ._timeouts import SynthesisTimeouts
 from ._util import aclosing, async_context, single_exception_unwrapped
 from ._validate import check_positive_int
 
@@ -44,6 +45,7 @@ async def stream_reply(
     max_buffered_events: int = DEFAULT_MAX_BUFFER,
     idle_flush: float | None = None,
     max_ahead: float | None = DEFAULT_MAX_AHEAD,
+    timeouts: SynthesisTimeouts | None = None,
 ) -> AsyncIterator[ReplyStream]:
     """Stream an LLM reply as one ordered stream of token and audio events.
 
@@ -79,6 +81,10 @@ async def stream_reply(
             and 2 s); it cuts the audio an interruption wastes from about 30 s to about
             4 s (median) on a 75 s reply. Pass None where nobody listens in real time
             (writing a file, a batch job): pacing would slow it down to playback speed.
+        timeouts: The pipeline's bounds on any backend's time to first audio and on
+            stalls (:class:`~e2estream.SynthesisTimeouts`: 20 s and 10 s by default). A
+            segment past one becomes an :class:`~e2estream.ErrorEvent` carrying a
+            :class:`~e2estream.SynthesisTimeout`, and the reply goes on.
 
     Yields:
         A :class:`ReplyStream` of events; the last one is a :class:`~e2estream.DoneEvent`.
@@ -111,6 +117,7 @@ async def stream_reply(
         max_concurrency=max_concurrency,
         max_buffered_bytes=max_buffered_bytes,
         max_ahead=max_ahead,
+        timeouts=timeouts,
     )
     tokens = token_source(source)
     control = ReplyControl()

@@ -14,7 +14,6 @@ backpressure all the way to the TTS server's socket, not an unbounded buffer.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
@@ -23,16 +22,16 @@ import anyio.lowlevel
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._audio import AudioChunk, AudioFormat, Synthesizer, TextTiming
-from ._exceptions import SynthesisError
+from ._audio import AudioChunk, AudioFormat, Synthesizer
 from ._jobs import ByteBudget, Job
 from ._pacing import Pacer
 from ._playback import PlaybackClock
 from ._segment import Segment
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
+from ._synthesis_run import SynthesisRun, synthesize_segment
+from ._timeouts import SynthesisTimeouts
 from ._util import (
     AsyncContextOnly,
-    aclosing,
     async_context,
     iterating,
     single_exception_unwrapped,
@@ -203,6 +202,9 @@ class ProgressiveSynthesizer:
             the stream, so pacing does not cause stalls. Playback is assumed to run in
             real time from the first chunk taken, unless
             :meth:`AudioChunkStream.report_played` says otherwise.
+        timeouts: Bounds on every backend's time to first audio and on stalls once
+            audio began (:class:`~e2estream.SynthesisTimeouts`; 20 s and 10 s by
+            default). A segment past one becomes an error; the stream goes on.
 
     Raises:
         TypeError: If ``synthesizer`` does not satisfy the Synthesizer protocol.
@@ -224,8 +226,11 @@ class ProgressiveSynthesizer:
         max_concurrency: int = 2,
         max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
         max_ahead: float | None = None,
+        timeouts: SynthesisTimeouts | None = None,
     ) -> None:
         check_synthesizer(synthesizer)
+        if timeouts is not None and not isinstance(timeouts, SynthesisTimeouts):
+            raise TypeError(f"timeouts must be a SynthesisTimeouts, not {type(timeouts).__name__}")
         check_positive_int("max_concurrency", max_concurrency)
         check_positive_int("max_buffered_bytes", max_buffered_bytes)
         check_max_ahead(max_ahead)
@@ -235,6 +240,7 @@ class ProgressiveSynthesizer:
         self.max_concurrency = max_concurrency
         self.max_buffered_bytes = max_buffered_bytes
         self.max_ahead = max_ahead
+        self.timeouts = timeouts or SynthesisTimeouts()
         # Backends that keep prosody across segments (ElevenLabs) opt in to receive the
         # previous segment's text.
         self._passes_previous_text = bool(getattr(synthesizer, "accepts_previous_text", False))
@@ -354,75 +360,23 @@ class ProgressiveSynthesizer:
             await state.slots.acquire()
             state.pacer.started(job)
             previous_text = previous.speech_text if previous is not None else None
-            task_group.start_soon(self._synthesize, job, previous_text, state)
+            task_group.start_soon(
+                synthesize_segment,
+                SynthesisRun(
+                    self.synthesizer,
+                    self._passes_previous_text,
+                    self.timeouts,
+                    state.frame_size,
+                    state.budget,
+                    state.pacer,
+                    state.slots,
+                ),
+                job,
+                previous_text,
+            )
         else:
             job.done = True  # nothing to speak (a code block, say): no request at all
             await state.jobs_send.send(job)
-
-    async def _synthesize(self, job: Job, previous_text: str | None, state: _StreamState) -> None:
-        frame = state.frame_size
-        requested = anyio.current_time()
-        try:
-            if self._passes_previous_text:
-                result = self.synthesizer.synthesize(  # type: ignore[call-arg]
-                    job.segment.speech_text, previous_text=previous_text
-                )
-            else:
-                result = self.synthesizer.synthesize(job.segment.speech_text)
-            audio = _audio_iterator(result, self.synthesizer)
-            async with aclosing(audio):
-                async for data in audio:
-                    if isinstance(data, TextTiming):
-                        job.timings.append(data)
-                        continue
-                    if not isinstance(data, (bytes, bytearray, memoryview)):
-                        raise TypeError(
-                            f"{type(self.synthesizer).__name__}.synthesize() yielded a "
-                            f"{type(data).__name__}; it must yield bytes (or TextTiming)"
-                        )
-                    if not job.has_audio and data:
-                        state.pacer.record_ttfb(anyio.current_time() - requested)
-                    data = job.carry + bytes(data) if job.carry else bytes(data)
-                    if frame > 1:
-                        # Keep chunks frame-aligned so each can be played on its own.
-                        usable = len(data) - len(data) % frame
-                        data, job.carry = data[:usable], data[usable:]
-                    if data:
-                        await state.budget.add(job, data)
-            if job.carry:
-                # A TTS that ends mid-frame: complete the frame with silence rather than
-                # shift every later sample of the reply by a byte.
-                logger.debug("segment %d ended mid-frame; padded", job.segment.index)
-                await state.budget.add(job, job.carry.ljust(frame, b"\0"))
-                job.carry = b""
-            if not job.has_audio:
-                # A sentence nobody will hear must not pass for a spoken one.
-                raise SynthesisError(
-                    f"{type(self.synthesizer).__name__} produced no audio for segment "
-                    f"{job.segment.index} ({job.segment.speech_text[:40]!r})"
-                )
-        except Exception as exc:
-            logger.debug("synthesis of segment %d failed: %r", job.segment.index, exc)
-            job.error = exc
-        finally:
-            job.done = True
-            job.notify()
-            state.slots.release()
-
-
-def _audio_iterator(result: object, synthesizer: object) -> AsyncIterator[object]:
-    """Check what ``synthesize()`` returned (an untyped backend may return anything)."""
-    if isinstance(result, AsyncIterator):
-        return result
-    if inspect.iscoroutine(result):
-        # ``async def synthesize`` that returns instead of yielding: close the coroutine
-        # so Python does not also warn that it was never awaited.
-        result.close()
-    raise TypeError(
-        f"{type(synthesizer).__name__}.synthesize() returned a {type(result).__name__}; "
-        "it must return an async iterator of bytes (write it as an async generator: "
-        "async def synthesize(self, text): ... yield chunk)"
-    )
 
 
 def _as_async_iterable(text: object) -> AsyncIterable[str | Segment]:

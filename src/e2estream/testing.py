@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from random import Random
 
@@ -214,7 +214,7 @@ class FakeSynthesizer:
             for match in _WORD.finditer(text)
         ]
 
-    async def synthesize(self, text: str) -> AsyncIterator[bytes | TextTiming]:
+    async def synthesize(self, text: str) -> AsyncGenerator[bytes | TextTiming, None]:
         """Yield the audio for ``text`` on the configured schedule."""
         stats = self.statistics
         stats.texts.append(text)

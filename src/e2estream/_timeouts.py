@@ -1,0 +1,50 @@
+"""``SynthesisTimeouts``: the pipeline's own bounds on any backend's time to audio."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["SynthesisTimeouts"]
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisTimeouts:
+    """How long the pipeline waits for a backend's audio before giving the segment up.
+
+    These apply to *every* :class:`~e2estream.Synthesizer`, including your own, on top
+    of whatever a backend bounds itself (the HTTP backends have their own timeouts and
+    retries, which should fit inside these). A segment that runs past one fails with
+    :class:`~e2estream.SynthesisTimeout`, which becomes an
+    :class:`~e2estream.ErrorEvent`; the reply goes on with the next segment.
+
+    Args:
+        first_byte: Seconds from the start of a segment's synthesis to its first audio
+            (or timing). None for no bound.
+        stall: Seconds between two pieces of audio once it has begun. Time spent
+            waiting for a slow consumer (backpressure) does not count. None for no bound.
+
+    Raises:
+        ValueError: If a bound is not a positive, finite number of seconds.
+    """
+
+    first_byte: float | None = 20.0
+    stall: float | None = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("first_byte", "stall"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"SynthesisTimeouts.{name} must be seconds or None, not {value!r}")
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(
+                    f"SynthesisTimeouts.{name} must be a positive, finite number of seconds "
+                    f"or None, got {value}"
+                )
+
+    def deadline(self, now: float, *, started: bool) -> float:
+        """The clock time by which the next piece of audio must have come."""
+        bound = self.stall if started else self.first_byte
+        return math.inf if bound is None else now + bound
