@@ -100,7 +100,7 @@ def test_fake_synthesizer_failures_and_early_close() -> None:
         stream = tts.synthesize("a long good text, many chunks")
         async for _ in stream:
             break
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
         return received
 
     assert anyio.run(main) == 0
