@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from e2estream import IncrementalSegmenter, Segment
 from e2estream.testing import split_like_llm
 
-_THOROUGH = settings.default.max_examples >= settings.get_profile("thorough").max_examples
+_THOROUGH = settings().max_examples >= settings.get_profile("thorough").max_examples
 _EXAMPLES = 100_000 if _THOROUGH else 300
 fuzz_settings = settings(
     max_examples=_EXAMPLES,
