@@ -4,6 +4,11 @@ from __future__ import annotations
 
 __all__ = ["Buffer"]
 
+# Released text is dropped once it is at least this long and at least half the buffer:
+# a copy then costs at most what was released since the last one (amortized linear),
+# and rarely enough that the indexes the scan holds seldom need to shift.
+_MIN_DROP = 1024
+
 
 class Buffer:
     """The reply's text from the current segment on, with its offset in the reply.
@@ -36,7 +41,7 @@ class Buffer:
         :attr:`text` the caller holds must be lowered by it.
         """
         drop = self.start
-        if drop and drop * 2 >= len(self.text):
+        if drop >= _MIN_DROP and drop * 2 >= len(self.text):
             self.text = self.text[drop:] + delta
             self.base += drop
             self.start = 0

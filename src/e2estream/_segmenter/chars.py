@@ -11,6 +11,8 @@ CJK_TERMS = "。！？｡"
 #: Marks that may open the next sentence before its first letter.
 OPENERS = "\"'“‘„‚«‹»›¿¡*_~[「『（"
 BULLETS = "•⁃◦▪‣"
+#: Clause marks (a dash only between spaces) where the first segment may end early.
+CLAUSE_CHARS = ",;:—–-"
 #: Closing quotes and brackets that may follow a terminator inside its run.
 CLOSERS = "\"'“”‘’»«›‹)]}」』）】〕〉》*_~"
 RUN_CHARS = frozenset(TERMS + CLOSERS)

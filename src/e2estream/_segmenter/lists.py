@@ -46,7 +46,7 @@ def inline_marker(st: ScanState, text: str, i: int, suffix: str) -> int:
     return start
 
 
-def on_bullet(st: ScanState, buffer: Buffer, i: int) -> Decision:
+def on_bullet(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
     """A bullet character: it opens a list item, or the next item of the same list."""
     text = buffer.text
     marker = st.marker

@@ -11,6 +11,7 @@ from .state import Boundary, CodeFence, Decision, ScanState
 __all__ = [
     "DEFAULT_SPAN_TAGS",
     "FENCE",
+    "MAX_INLINE_CODE",
     "MAX_TAG",
     "TAG",
     "TAG_PREFIX",
@@ -46,7 +47,7 @@ TAG_PREFIX = re.compile(r"</?(?:[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?)?\Z")
 FENCE = re.compile(r"`{3,16}|~{3,16}")
 _CLOSE_FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})[ \t]*")
 MAX_TAG = 256  # a "<" without ">" within this many characters is a literal "<"
-_MAX_INLINE_CODE = 256  # the same for a backtick without its closing backtick
+MAX_INLINE_CODE = 256  # the same for a backtick without its closing backtick
 _MAX_TICKS = 16  # a longer run of backticks is literal text
 
 
@@ -112,7 +113,7 @@ def on_backtick(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision 
         st.pending = i
         return None
     ticks = text[i:run]
-    stop = min(n, run + _MAX_INLINE_CODE)
+    stop = min(n, run + MAX_INLINE_CODE)
     close = text.find(ticks, run, stop)
     newline = text.find("\n", run, stop)
     if close >= 0 and (newline < 0 or close < newline):
@@ -125,7 +126,7 @@ def on_backtick(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision 
             return Decision(run)
         buffer.regions.append((i, end))
         return Decision(end)
-    if newline >= 0 or stop - run >= _MAX_INLINE_CODE or final:
+    if newline >= 0 or stop - run >= MAX_INLINE_CODE or final:
         st.pending = None
         return Decision(run)
     st.pending = i

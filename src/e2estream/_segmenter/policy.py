@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .buffer import Buffer
 from .chars import CLAUSE_MARK, SPACE
@@ -41,10 +41,11 @@ class Policy:
     merge_first: bool
     first_clause_chars: int | None
 
-    @property
-    def limit(self) -> int:
-        """``max_chars`` as a number (a huge one when there is no cap)."""
-        return self.max_chars if self.max_chars is not None else 1 << 62
+    limit: int = field(init=False)  #: ``max_chars`` as a number (huge when there is no cap)
+
+    def __post_init__(self) -> None:
+        limit = self.max_chars if self.max_chars is not None else 1 << 62
+        object.__setattr__(self, "limit", limit)
 
     def accepts(self, st: ScanState, decision: Decision) -> bool:
         """Does the segment end at ``decision.cut``? Only short sentences are merged."""

@@ -11,6 +11,9 @@ text, so every split of the same text gives the same segments.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from .._lang import rules_for
 from .._normalize import SpeechNormalizer, normalize_speech
 from .._segment import Segment, SegmentKind
@@ -21,6 +24,7 @@ from .chars import (
     CANDIDATES,
     CJK_TERMS,
     CLAUSE_CANDIDATES,
+    CLAUSE_CHARS,
     NON_SPACE,
     SPAN_CANDIDATES,
     TERMS,
@@ -29,6 +33,7 @@ from .lists import on_bullet, on_paren
 from .markup import (
     DEFAULT_SPAN_TAGS,
     FENCE,
+    MAX_INLINE_CODE,
     code_body,
     code_end,
     on_backtick,
@@ -38,9 +43,24 @@ from .markup import (
 )
 from .policy import Policy, check_count
 from .sentences import on_cjk_terminator, on_terminator
-from .state import Decision, ScanState
+from .state import Boundary, Decision, ScanState
 
 __all__ = ["IncrementalSegmenter"]
+
+
+#: A rule family's decision at a candidate: (state, buffer, index, final) -> Decision or
+#: None (needs more text).
+Rule = Callable[[ScanState, Buffer, int, bool], "Decision | None"]
+
+
+def _rule_table(policy: Policy) -> dict[str, Rule]:
+    """Which rule decides at each candidate character."""
+    table: dict[str, Rule] = {"\n": on_newline, "<": on_tag, "`": on_backtick, ")": on_paren}
+    table.update(dict.fromkeys(TERMS, on_terminator))
+    table.update(dict.fromkeys(CJK_TERMS, on_cjk_terminator))
+    table.update(dict.fromkeys(BULLETS, on_bullet))
+    table.update(dict.fromkeys(CLAUSE_CHARS, policy.on_clause))
+    return table
 
 
 class IncrementalSegmenter:
@@ -99,6 +119,7 @@ class IncrementalSegmenter:
     _buffer: Buffer
     _state: ScanState
     _flushed: bool
+    _watch: re.Pattern[str]
 
     def __init__(
         self,
@@ -134,6 +155,8 @@ class IncrementalSegmenter:
         self._starter_prefixes = prefixes(self._rules.starters)
         self._ordinal_prefixes = prefixes(self._rules.ordinal_after)
         self._first_candidates = CANDIDATES if first_clause_chars is None else CLAUSE_CANDIDATES
+        self._rules_at = _rule_table(self._policy)
+        self._limit = self._policy.limit
         self._reset()
 
     # -- public API -------------------------------------------------------------------
@@ -159,9 +182,40 @@ class IncrementalSegmenter:
             self._reset()
         if not text:
             return []
-        shift = self._buffer.append(text)
+        buffer, st = self._buffer, self._state
+        shift = buffer.append(text)
         if shift:
-            self._state.shift(shift)
+            st.shift(shift)
+        n = len(buffer.text)
+        old_end = n - len(text)
+        # Shortcuts for the commonest deltas, each concluding what _scan() would from one
+        # search of the delta (the differential fuzz test checks them against the scan).
+        if st.resume == old_end:  # the scan was caught up
+            if n <= st.quiet_until:
+                found = self._watch.search(text)
+                if found is None:  # a word: nothing to decide in it
+                    st.resume = n
+                    return []
+                if found.end() == len(text) and text[-1] in TERMS:
+                    # A final terminator, the only candidate: it waits for what follows.
+                    st.resume = n - 1
+                    return []
+            elif st.code is not None and st.text_start is not None and "\n" not in text:
+                st.resume = st.code_seen = n  # inside code only a line end can matter
+                return []
+        elif (
+            st.pending is not None
+            and st.pending == st.resume
+            and buffer.text[old_end - 1] != "`"
+            and "`" not in text
+            and "\n" not in text
+            and n - st.resume < MAX_INLINE_CODE
+            and st.text_start is not None
+            and n - st.text_start <= self._limit
+        ):
+            # Inside inline code that has not closed yet (the scan waits at its opening
+            # backtick): only a backtick or a line end can end the wait.
+            return []
         out: list[Segment] = []
         self._scan(out, final=False)
         return out
@@ -223,11 +277,14 @@ class IncrementalSegmenter:
             first_clause_chars=self.first_clause_chars,
         )
         self._flushed = False
+        # What the scan stops at outside spans: clause marks too in the first segment.
+        self._watch = self._first_candidates
 
     def _scan(self, out: list[Segment], final: bool) -> None:
         """Decide every candidate from the resume point on, emitting the segments."""
         buffer, st, policy = self._buffer, self._state, self._policy
         pos = st.resume
+        st.quiet_until = -1
         while True:
             text = buffer.text
             n = len(text)
@@ -243,12 +300,7 @@ class IncrementalSegmenter:
                 self._emit(end, out, "code")
                 pos = buffer.start
                 continue
-            if st.spans:
-                candidates = SPAN_CANDIDATES
-            elif st.index == 0:
-                candidates = self._first_candidates
-            else:
-                candidates = CANDIDATES
+            candidates = SPAN_CANDIDATES if st.spans else self._watch
             assert st.text_start is not None
             limit = st.text_start + policy.limit
             # Search no further than the limit: beyond it the segment is cut anyway, and
@@ -262,14 +314,18 @@ class IncrementalSegmenter:
                 found = candidates.search(text, max(pos, limit + 1))
             if found is None:
                 st.resume = n
+                if not st.spans:
+                    st.quiet_until = limit  # until then only a candidate can matter
                 return
             i = found.start()
-            decision = self._decide(i, final)
+            decision = self._rules_at[text[i]](st, buffer, i, final)
             if decision is None:
                 st.resume = i
                 return
             pos = decision.resume
-            if decision.cut is not None and policy.accepts(st, decision):
+            if decision.cut is not None and (
+                decision.boundary is not Boundary.SENTENCE or policy.accepts(st, decision)
+            ):
                 self._emit(decision.cut, out, "text")
 
     def _start_segment(self, final: bool) -> bool:
@@ -293,26 +349,6 @@ class IncrementalSegmenter:
                 open_fence(st, fence)
         return True
 
-    def _decide(self, i: int, final: bool) -> Decision | None:
-        """Hand the candidate at ``i`` to its rule family."""
-        buffer, st = self._buffer, self._state
-        ch = buffer.text[i]
-        if ch in TERMS:
-            return on_terminator(st, buffer, i, final)
-        if ch == "\n":
-            return on_newline(st, buffer, i, final)
-        if ch == "<":
-            return on_tag(st, buffer, i, final)
-        if ch == "`":
-            return on_backtick(st, buffer, i, final)
-        if ch in CJK_TERMS:
-            return on_cjk_terminator(buffer, i, final)
-        if ch == ")":
-            return on_paren(st, buffer, i, final)
-        if ch in BULLETS:
-            return on_bullet(st, buffer, i)
-        return self._policy.on_clause(st, buffer, i, final)
-
     def _emit(self, cut: int, out: list[Segment], kind: SegmentKind) -> bool:
         """Release the segment ending at index ``cut`` unless it is blank."""
         buffer, st = self._buffer, self._state
@@ -333,4 +369,5 @@ class IncrementalSegmenter:
         start, end = buffer.cut(cut)
         out.append(Segment(st.index, start, end, text, kind, speech))
         st.new_segment(cut)
+        self._watch = CANDIDATES
         return True

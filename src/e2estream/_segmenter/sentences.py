@@ -29,7 +29,7 @@ _MAX_OPENERS = 8  # opening marks looked past before the next word
 _MARKER_REACH = 9  # a period this close to the segment start may end a list marker
 
 
-def on_cjk_terminator(buffer: Buffer, i: int, final: bool) -> Decision | None:
+def on_cjk_terminator(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
     """``。！？``: the sentence ends after the run, whatever follows."""
     text = buffer.text
     run = CJK_RUN.match(text, i)
@@ -55,26 +55,30 @@ def _spaced_chain(text: str, i: int, seg: int) -> tuple[int, bool] | None:
 def _common_shape(st: ScanState, text: str, i: int, seg: int, final: bool) -> Decision | None:
     """ "x. Word", "x! word", "x? 42": the general rule reduced to what applies to it.
 
-    Returns ``Decision(-1)`` when the shape needs the general rule after all.
+    Returns ``_GENERAL`` when the shape needs the general rule after all.
     """
     e = i + 1
-    first = text[i]
     c = text[e + 1]
+    if c.isupper():
+        upper = True
+    elif c.isdigit():
+        upper = False
+    elif c.isalpha() and not c.islower():
+        upper = True  # a letter of a script without case
+    else:
+        upper = None  # lower case
     spaced = st.rules.spaced_closers
     if spaced and c in spaced:
         return _GENERAL
+    first = text[i]
     if first == ".":
         assert st.text_start is not None
         if (
-            e - st.text_start > _MARKER_REACH
-            and st.marker is None
+            st.marker is None
+            and e - st.text_start > _MARKER_REACH
             and (i == seg or text[i - 1] != " ")
         ):
-            if c.isdigit():
-                upper = False
-            elif is_upper_start(c):
-                upper = True
-            else:
+            if upper is None:
                 return Decision(e)
             ends = period_ends_sentence(st, text, i, e + 1, upper, seg, final)
             if ends is None:
@@ -82,7 +86,7 @@ def _common_shape(st: ScanState, text: str, i: int, seg: int, final: bool) -> De
             return Decision(e, e) if ends else Decision(e)
         return _GENERAL
     if first in "!?":
-        if is_upper_start(c) or c.isdigit():
+        if upper is not None:
             return Decision(e, e)
         if first == "?" and plain_word(st, text, i, seg):
             return Decision(e, e)
@@ -96,9 +100,11 @@ _GENERAL = Decision(-1)
 def on_terminator(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
     """A terminator at ``i`` (``.!?…`` and the like): does a sentence end after its run?"""
     text = buffer.text
-    seg = buffer.start
     n = len(text)
     e = i + 1
+    if e >= n and not final:
+        return None  # the commonest wait: a terminator that ends the text so far
+    seg = buffer.start
     if e + 1 < n and text[e] == " " and text[e + 1].isalnum():
         common = _common_shape(st, text, i, seg, final)
         if common is not _GENERAL:

@@ -82,6 +82,8 @@ class ScanState:
         forced_key: Reply offset of the segment whose text before max_chars has no cut.
         forced_from: Where the search for a space after that limit resumes.
         blocked: ``(segment offset, bound)`` of a forced cut blocked by an open region.
+        quiet_until: Set by a scan that read the whole buffer: until the buffer is this
+            long, text without candidate characters changes nothing (-1: no such bound).
     """
 
     rules: LanguageRules
@@ -103,6 +105,7 @@ class ScanState:
     forced_key: int = -1
     forced_from: int = 0
     blocked: tuple[int, int] | None = None
+    quiet_until: int = -1
 
     def new_segment(self, start: int) -> None:
         """Forget what belonged to the segment just released; the next starts at ``start``."""
@@ -111,6 +114,7 @@ class ScanState:
         self.text_start = None
         self.lead = start
         self.marker = None
+        self.quiet_until = -1
         if self.pending is not None:
             self.pending = max(self.pending, start)
 
@@ -120,6 +124,7 @@ class ScanState:
         self.lead -= by
         self.code_seen -= by
         self.forced_from -= by
+        self.quiet_until -= by
         if self.text_start is not None:
             self.text_start -= by
         if self.span_start is not None:
