@@ -8,10 +8,17 @@ characters and by the segment's start, so a decision reads a bounded window.
 
 from __future__ import annotations
 
+import re
+
 from .chars import BACK, LETTERS, MAX_WORD, MULTI_PERIOD, NUMBER, PREV_STRIP, WORD_LEAD
 from .state import ScanState
 
 __all__ = ["period_ends_sentence", "plain_word", "prefixes"]
+
+_ELISION = re.compile(r"['’]")
+# What may follow an abbreviation in the same sentence: a roman numeral ("No. IV"), a
+# letter with digits ("Fig. S1"), or one letter ("App. A").
+_LABEL = re.compile(r"[IVXLCDM]{2,8}|[^\W\d_]\d+[^\W\d_]?|[^\W\d_]")
 
 
 def prefixes(words: frozenset[str]) -> frozenset[str]:
@@ -73,6 +80,15 @@ def period_ends_sentence(
     word = word.lstrip(WORD_LEAD)
     if not word:
         return upper
+    elided = False
+    if "'" in word or "’" in word:
+        # "l'Ing.", "dell'art.": an elided article is no part of the abbreviation.
+        word = _ELISION.split(word)[-1]
+        elided = True
+        if not word:
+            return upper
+    if word in rules.never_final and not _unit_after_number(st, word.lower(), text, start, seg):
+        return False
     lower = word.lower()
     alpha = word.isalpha()
     if alpha and len(word) > 3:
@@ -81,24 +97,30 @@ def period_ends_sentence(
             return False
         if not upper:
             return lower not in rules.abbreviations
-        if lower not in rules.abbreviations or not rules.abbreviation_needs_starter:
+        if lower not in rules.abbreviations:
             return True
+        if not rules.abbreviation_needs_starter:
+            return _not_continued(st, text, k, final)
     combined = lower
     prev_lower = ""
     # A word of letters is no number; and the token before it can only combine with it
     # ("z. B.") if that token ends with a period.
     is_number = not alpha and NUMBER.match(word) is not None
     if (
-        start > seg + 1
+        not elided
+        and start > seg + 1
         and (len(word) <= 3 or is_number)
         and (not alpha or text[start - 2] == "." or text[start - 2] in PREV_STRIP)
     ):
         # "z. B.", "u. Ä.": an abbreviation written with an inner space; and the word
         # before a number ("am 3. Oktober").
         _, prev = prev_token(text, start - 1, seg)
-        prev_lower = prev.lower().strip(PREV_STRIP)
+        prev = prev.strip(PREV_STRIP)
+        prev_lower = prev.lower()
         if prev_lower.endswith(".") and 2 <= len(prev_lower) <= 4:
             combined = prev_lower + lower
+            if prev + word in rules.never_final:
+                return False  # "до н. э."
     if (lower in rules.prepositive or combined in rules.prepositive) and not _unit_after_number(
         st, lower, text, start, seg
     ):
@@ -111,7 +133,7 @@ def period_ends_sentence(
     needs_starter = is_multi or is_initial or (is_abbreviation and rules.abbreviation_needs_starter)
     check_ordinal = is_number and rules.ordinal_numbers
     if not (needs_starter or check_ordinal):
-        return True
+        return _not_continued(st, text, k, final) if is_abbreviation else True
     next_word = LETTERS.match(text, k)
     if next_word is None:
         return not check_ordinal and not needs_starter
@@ -126,3 +148,33 @@ def period_ends_sentence(
             prev_lower.rstrip(".") not in rules.ordinal_before
         )
     return following in rules.starters
+
+
+def _not_continued(st: ScanState, text: str, k: int, final: bool) -> bool | None:
+    """After an abbreviation, does the capitalised word at ``k`` start a new sentence?
+
+    It does not when it is a label ("Fig. S1", "No. IV", "App. A") or another
+    abbreviation ("Co. Ltd.", "Sun. Jan."). A one-letter word ("etc. I think") is taken
+    for a label too: merging two sentences costs less than a false split. Returns None
+    while what follows has not arrived.
+    """
+    n = len(text)
+    label = _LABEL.match(text, k)
+    end = label.end() if label is not None else k + 1
+    if end >= n:
+        return None if not final else False
+    after = text[end]
+    if after.isalnum():
+        word = LETTERS.match(text, k)
+        stop = word.end() if word is not None else k
+        if stop >= n:
+            return None if not final and stop - k < MAX_WORD else True
+        name = text[k:stop]
+        rules = st.rules
+        is_abbreviation = text[stop] == "." and (
+            name in rules.never_final
+            or name.lower() in rules.abbreviations
+            or name.lower() in rules.prepositive
+        )
+        return not is_abbreviation
+    return False

@@ -20,14 +20,13 @@ from .._segment import Segment, SegmentKind
 from .abbreviations import prefixes
 from .buffer import Buffer
 from .chars import (
+    AT_ONCE_TERMS,
     BULLETS,
-    CANDIDATES,
-    CJK_TERMS,
-    CLAUSE_CANDIDATES,
     CLAUSE_CHARS,
     NON_SPACE,
     SPAN_CANDIDATES,
     TERMS,
+    candidates,
 )
 from .lists import on_bullet, on_paren
 from .markup import (
@@ -42,7 +41,7 @@ from .markup import (
     open_fence,
 )
 from .policy import Policy, check_count
-from .sentences import on_cjk_terminator, on_terminator
+from .sentences import on_at_once_terminator, on_terminator
 from .state import Boundary, Decision, ScanState
 
 __all__ = ["IncrementalSegmenter"]
@@ -53,13 +52,13 @@ __all__ = ["IncrementalSegmenter"]
 Rule = Callable[[ScanState, Buffer, int, bool], "Decision | None"]
 
 
-def _rule_table(policy: Policy) -> dict[str, Rule]:
+def _rule_table(policy: Policy, extra_terms: str) -> dict[str, Rule]:
     """Which rule decides at each candidate character."""
     table: dict[str, Rule] = {"\n": on_newline, "<": on_tag, "`": on_backtick, ")": on_paren}
-    table.update(dict.fromkeys(TERMS, on_terminator))
-    table.update(dict.fromkeys(CJK_TERMS, on_cjk_terminator))
-    table.update(dict.fromkeys(BULLETS, on_bullet))
     table.update(dict.fromkeys(CLAUSE_CHARS, policy.on_clause))
+    table.update(dict.fromkeys(TERMS + extra_terms, on_terminator))  # Greek ";" is no clause
+    table.update(dict.fromkeys(AT_ONCE_TERMS, on_at_once_terminator))
+    table.update(dict.fromkeys(BULLETS, on_bullet))
     return table
 
 
@@ -154,8 +153,10 @@ class IncrementalSegmenter:
         self._rules = rules_for(language)
         self._starter_prefixes = prefixes(self._rules.starters)
         self._ordinal_prefixes = prefixes(self._rules.ordinal_after)
-        self._first_candidates = CANDIDATES if first_clause_chars is None else CLAUSE_CANDIDATES
-        self._rules_at = _rule_table(self._policy)
+        extra = self._rules.terminators
+        self._candidates = candidates(extra)
+        self._first_candidates = candidates(extra, clauses=first_clause_chars is not None)
+        self._rules_at = _rule_table(self._policy, extra)
         self._limit = self._policy.limit
         self._reset()
 
@@ -369,5 +370,5 @@ class IncrementalSegmenter:
         start, end = buffer.cut(cut)
         out.append(Segment(st.index, start, end, text, kind, speech))
         st.new_segment(cut)
-        self._watch = CANDIDATES
+        self._watch = self._candidates
         return True

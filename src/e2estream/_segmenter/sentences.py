@@ -1,4 +1,4 @@
-"""Sentence ends: terminator runs, periods, ellipses, CJK terminators.
+"""Sentence ends: terminator runs, periods, ellipses, the terminators of other scripts.
 
 A decision at a terminator reads a bounded window: the word before it (see
 :mod:`.abbreviations`) and what follows it (closing quotes and tags of its run, the
@@ -11,8 +11,9 @@ from __future__ import annotations
 from .abbreviations import period_ends_sentence, plain_word
 from .buffer import Buffer
 from .chars import (
-    CJK_RUN,
+    AT_ONCE_RUN,
     MAX_WS_WAIT,
+    NUMBER_POINTS,
     OPENERS,
     RUN_CHARS,
     TERM_RUN,
@@ -23,18 +24,25 @@ from .lists import inline_marker, marker_end
 from .markup import MAX_TAG, TAG, TAG_PREFIX
 from .state import Boundary, Decision, ScanState
 
-__all__ = ["on_cjk_terminator", "on_terminator"]
+__all__ = ["on_at_once_terminator", "on_terminator"]
 
 _MAX_OPENERS = 8  # opening marks looked past before the next word
+_MAX_TAGS_AFTER = 4  # tags looked past after a terminator
 _MARKER_REACH = 9  # a period this close to the segment start may end a list marker
 
 
-def on_cjk_terminator(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
-    """``。！？``: the sentence ends after the run, whatever follows."""
+def on_at_once_terminator(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
+    """``。 ！ ։ । ؟ ။``: the sentence ends after the run, whatever follows."""
     text = buffer.text
-    run = CJK_RUN.match(text, i)
+    n = len(text)
+    if text[i] in NUMBER_POINTS and i > buffer.start and text[i - 1].isdigit():
+        if i + 1 >= n:
+            return Decision(i + 1, i + 1) if final else None
+        if text[i + 1].isdigit():
+            return Decision(i + 1)  # a decimal point: "３．１４"
+    run = AT_ONCE_RUN.match(text, i)
     end = run.end() if run is not None else i + 1
-    if end >= len(text) and not final:
+    if end >= n and not final:
         return None
     return Decision(end, end)
 
@@ -112,8 +120,11 @@ def on_terminator(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decisio
     if e < n and text[e] in RUN_CHARS:
         run = TERM_RUN.match(text, i)
         e = run.end() if run is not None else e
-    # Tags right after the terminator ("Welt.</lang> Ende") belong to the sentence.
-    while e < n and text[e] == "<":
+    # Tags right after the terminator ("Welt.</lang> Ende") belong to the sentence; a
+    # few at most, so that the window a decision reads stays bounded.
+    tags = 0
+    while e < n and text[e] == "<" and tags < _MAX_TAGS_AFTER:
+        tags += 1
         tag = TAG.match(text, e)
         if tag is None:
             if not final and n - e < MAX_TAG and TAG_PREFIX.match(text, e) is not None:
