@@ -167,6 +167,8 @@ def _not_continued(st: ScanState, text: str, k: int, final: bool) -> bool | None
     if after.isalnum():
         word = LETTERS.match(text, k)
         stop = word.end() if word is not None else k
+        if text[k:stop].lower() not in st.abbreviation_prefixes:
+            return True  # no abbreviation starts like this: a word opens a sentence
         if stop >= n:
             return None if not final and stop - k < MAX_WORD else True
         name = text[k:stop]

@@ -153,6 +153,9 @@ class IncrementalSegmenter:
         self._rules = rules_for(language)
         self._starter_prefixes = prefixes(self._rules.starters)
         self._ordinal_prefixes = prefixes(self._rules.ordinal_after)
+        rules = self._rules
+        listed = rules.abbreviations | rules.prepositive | {w.lower() for w in rules.never_final}
+        self._abbreviation_prefixes = prefixes(frozenset(listed))
         extra = self._rules.terminators
         self._candidates = candidates(extra)
         self._first_candidates = candidates(extra, clauses=first_clause_chars is not None)
@@ -274,6 +277,7 @@ class IncrementalSegmenter:
             rules=self._rules,
             starter_prefixes=self._starter_prefixes,
             ordinal_prefixes=self._ordinal_prefixes,
+            abbreviation_prefixes=self._abbreviation_prefixes,
             span_tags=self.span_tags,
             first_clause_chars=self.first_clause_chars,
         )

@@ -66,6 +66,7 @@ class ScanState:
         rules: The language's data.
         starter_prefixes: Prefixes of the language's sentence starters.
         ordinal_prefixes: Prefixes of the words after which a number is an ordinal.
+        abbreviation_prefixes: Prefixes (lower case) of every listed abbreviation.
         span_tags: Names of the tags whose content is never cut.
         first_clause_chars: The first-clause policy threshold (None: off).
         index: Index of the segment being built.
@@ -89,6 +90,7 @@ class ScanState:
     rules: LanguageRules
     starter_prefixes: frozenset[str]
     ordinal_prefixes: frozenset[str]
+    abbreviation_prefixes: frozenset[str]
     span_tags: frozenset[str]
     first_clause_chars: int | None
     index: int = 0
