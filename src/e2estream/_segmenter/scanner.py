@@ -52,6 +52,11 @@ __all__ = ["IncrementalSegmenter"]
 Rule = Callable[[ScanState, Buffer, int, bool], "Decision | None"]
 
 
+def _not_a_candidate(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
+    """An astral character that is no terminator (an emoji): nothing to decide."""
+    return Decision(i + 1)
+
+
 def _rule_table(policy: Policy, extra_terms: str) -> dict[str, Rule]:
     """Which rule decides at each candidate character."""
     table: dict[str, Rule] = {"\n": on_newline, "<": on_tag, "`": on_backtick, ")": on_paren}
@@ -323,13 +328,15 @@ class IncrementalSegmenter:
                     st.quiet_until = limit  # until then only a candidate can matter
                 return
             i = found.start()
-            decision = self._rules_at[text[i]](st, buffer, i, final)
+            decision = self._rules_at.get(text[i], _not_a_candidate)(st, buffer, i, final)
             if decision is None:
                 st.resume = i
                 return
             pos = decision.resume
             if decision.cut is not None and (
-                decision.boundary is not Boundary.SENTENCE or policy.accepts(st, decision)
+                decision.boundary is not Boundary.SENTENCE
+                or not policy.min_chars
+                or policy.accepts(st, decision)
             ):
                 self._emit(decision.cut, out, "text")
 

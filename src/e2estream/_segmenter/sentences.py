@@ -80,19 +80,17 @@ def _common_shape(st: ScanState, text: str, i: int, seg: int, final: bool) -> De
         return _GENERAL
     first = text[i]
     if first == ".":
+        if st.marker is not None or (i > seg and text[i - 1] == " "):
+            return _GENERAL  # an inline list or a spaced ellipsis
         assert st.text_start is not None
-        if (
-            st.marker is None
-            and e - st.text_start > _MARKER_REACH
-            and (i == seg or text[i - 1] != " ")
-        ):
-            if upper is None:
-                return Decision(e)
-            ends = period_ends_sentence(st, text, i, e + 1, upper, seg, final)
-            if ends is None:
-                return None
-            return Decision(e, e) if ends else Decision(e)
-        return _GENERAL
+        if e - st.text_start <= _MARKER_REACH and marker_end(st, text, e):
+            return Decision(e)  # "1. Open the settings"
+        if upper is None:
+            return Decision(e)
+        ends = period_ends_sentence(st, text, i, e + 1, upper, seg, final)
+        if ends is None:
+            return None
+        return Decision(e, e) if ends else Decision(e)
     if first in "!?":
         if upper is not None:
             return Decision(e, e)
