@@ -311,6 +311,8 @@ def corpus(records: list[dict[str, object]], size: int) -> str:
 # -- foreign material ----------------------------------------------------------------
 
 FOREIGN = HERE / "data" / "udhr.json"
+#: Mean characters per token of the golden corpus (set by main(); for µs per token).
+TOKEN_CHARS = 4.0
 #: The languages pysbd 0.3 has rules for.
 PYSBD_LANGUAGES = frozenset(
     {"am", "ar", "bg", "da", "de", "el", "en", "es", "fa", "fr", "hi", "hy"}
@@ -370,6 +372,57 @@ def foreign_rows(tokenize: Callable[[str], list[str]]) -> tuple[list[list[str]],
     return rows, overall
 
 
+# -- linear time ----------------------------------------------------------------------
+
+GIANT_SIZES = (125_000, 250_000, 500_000, 1_000_000)
+
+
+def giant_delta_rows() -> list[list[str]]:
+    """CPU time of one push() of N characters of words without a sentence end, doubling N.
+
+    Default knobs (max_chars=300, so a 1 MB delta is cut into ~3,300 segments), and the
+    same text streamed as LLM-like tokens. Linear work doubles the time per doubling.
+    """
+    words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod "
+    rows: list[list[str]] = []
+    previous: tuple[float, float] | None = None
+    for size in GIANT_SIZES:
+        text = (words * (size // len(words) + 1))[:size]
+        timings = []
+        for pieces in ([text], llm_tokens(text)):
+            best = float("inf")
+            for _ in range(3):
+                segmenter = IncrementalSegmenter("en")
+                start = time.process_time()
+                for piece in pieces:
+                    segmenter.push(piece)
+                segmenter.flush()
+                best = min(best, time.process_time() - start)
+            timings.append(best)
+        one, streamed = timings
+        growth = (
+            [f"{one / previous[0]:.2f}×", f"{streamed / previous[1]:.2f}×"]
+            if previous
+            else ["–", "–"]
+        )
+        rows.append(
+            [
+                f"{size / 1e6:g} MB",
+                f"{1e3 * one:.0f} ms",
+                growth[0],
+                f"{1e3 * streamed:.0f} ms",
+                growth[1],
+            ]
+        )
+        previous = (one, streamed)
+    return rows
+
+
+def fmt_us(rate: float) -> str:
+    """Microseconds per token at ``rate`` characters per second (tokens of TOKEN_CHARS)."""
+    return f"{1e6 * TOKEN_CHARS / rate:.2f}" if rate > 0 else "–"
+
+
 def fmt_pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -424,12 +477,18 @@ def main() -> None:
     foreign, foreign_false = foreign_rows(tokenize)
     print("foreign material: false splits overall", fmt_pct(foreign_false), flush=True)
 
+    giant = giant_delta_rows()
+    print("giant delta", giant, flush=True)
+
     speed_rows: list[list[str]] = []
     rates: dict[str, float] = {}
     prose_rates: dict[str, float] = {}
     half = int(args.mb * 1e6 / 2)
     slow = int(args.slow_kb * 1e3 / 2)
     corpora = {language: corpus(records, half) for language, records in golden.items()}
+    global TOKEN_CHARS
+    golden_tokens = [len(tokenize(text)) for text in corpora.values()]
+    TOKEN_CHARS = len(corpora) * half / sum(golden_tokens)
     prose_files = [args.golden_dir.parent / name for name in ("DESIGN.md", "CONVENTIONS.md")]
     prose = "\n\n".join(p.read_text("utf-8") for p in prose_files if p.exists())
     fast_names = ["IncrementalSegmenter", "naive baseline"]
@@ -457,7 +516,7 @@ def main() -> None:
         is_slow = name.startswith(("pysbd", "stream2"))
         corpus_note = f"{args.slow_kb:g} kB" if is_slow else f"{args.mb:g} MB"
         ratio = rates[name] / rates["naive baseline"]
-        row = [name, corpus_note, fmt_rate(rates[name]), fmt_ratio(ratio)]
+        row = [name, corpus_note, fmt_rate(rates[name]), fmt_us(rates[name]), fmt_ratio(ratio)]
         if prose:
             if name in prose_rates:
                 prose_ratio = prose_rates[name] / prose_rates["naive baseline"]
@@ -512,9 +571,11 @@ def main() -> None:
             ],
             foreign,
         )
-        + "\nThroughput in characters per second of CPU time on LLM-like tokens, and as a "
-        "ratio to the naive baseline in the same run. IncrementalSegmenter and the naive "
-        f"baseline: the best of {args.rounds} rounds in which they take turns, so a slow "
+        + "\nThroughput in characters per second of CPU time on LLM-like tokens, in "
+        f"microseconds per token on the golden corpus ({TOKEN_CHARS:.1f} characters per "
+        "token), and as a ratio to the naive baseline in the same run. "
+        f"IncrementalSegmenter and the naive baseline: the best of {args.rounds} rounds in "
+        "which they take turns, so a slow "
         "spell of the shared machine hits both alike (single runs vary widely here). The "
         "slow contenders: one pass over a smaller corpus (re-running pysbd per token is "
         "quadratic, so its rate falls further as a reply grows). The naive baseline "
@@ -523,8 +584,21 @@ def main() -> None:
         "`../shared/DESIGN.md` and `CONVENTIONS.md` repeated (markdown as an LLM writes "
         "it).\n\n"
         + markdown_table(
-            ["segmenter", "size", "golden", "vs naive", "prose", "vs naive"][: 4 + 2 * bool(prose)],
+            ["segmenter", "size", "golden", "µs/token", "vs naive", "prose", "vs naive"][
+                : 5 + 2 * bool(prose)
+            ],
             speed_rows,
+        )
+    )
+    body += (
+        "\nOne giant delta (a non-streamed reply arrives as one `push()`): N characters of "
+        "words with no sentence end, default knobs (`max_chars=300`: a 1 MB delta becomes "
+        "about 3,300 segments), CPU time of one `push()` + `flush()` and of the same text as "
+        "LLM-like tokens, best of 3; *growth* is the time over the previous row's. Linear "
+        "work doubles per doubling (before issue 9: 0.5 s for 256 kB, 8 s for 1 MB).\n\n"
+        + markdown_table(
+            ["size", "one push()", "growth", "as tokens", "growth"],
+            giant,
         )
     )
     print(body)
