@@ -7,7 +7,7 @@ __all__ = ["Buffer"]
 # Released text is dropped once it is at least this long and at least half the buffer:
 # a copy then costs at most what was released since the last one (amortized linear),
 # and rarely enough that the indexes the scan holds seldom need to shift.
-_MIN_DROP = 1024
+MIN_DROP = 1024
 
 
 class Buffer:
@@ -41,7 +41,7 @@ class Buffer:
         :attr:`text` the caller holds must be lowered by it.
         """
         drop = self.start
-        if drop >= _MIN_DROP and drop * 2 >= len(self.text):
+        if drop >= MIN_DROP and drop * 2 >= len(self.text):
             self.text = self.text[drop:] + delta
             self.base += drop
             self.start = 0

@@ -18,7 +18,7 @@ from .._lang import rules_for
 from .._normalize import SpeechNormalizer, normalize_speech
 from .._segment import Segment, SegmentKind
 from .abbreviations import prefixes
-from .buffer import Buffer
+from .buffer import MIN_DROP, Buffer
 from .chars import (
     AT_ONCE_TERMS,
     BULLETS,
@@ -192,9 +192,15 @@ class IncrementalSegmenter:
         if not text:
             return []
         buffer, st = self._buffer, self._state
-        shift = buffer.append(text)
-        if shift:
-            st.shift(shift)
+        if buffer.start >= MIN_DROP:
+            shift = buffer.append(text)
+            if shift:
+                st.shift(shift)
+        else:  # (Buffer.append without the call, for the common case: nothing to drop)
+            grown = buffer.text
+            buffer.text = ""
+            grown += text
+            buffer.text = grown
         n = len(buffer.text)
         old_end = n - len(text)
         # Shortcuts for the commonest deltas, each concluding what _scan() would from one
