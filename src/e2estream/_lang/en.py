@@ -6,6 +6,9 @@ from . import LanguageRules, words
 
 RULES = LanguageRules(
     code="en",
+    # Words CLDR's suppressions list ("Joe.", "On.", "Long.") that end English sentences
+    # far more often than they abbreviate anything.
+    ordinary=words("joe job hat link long act all up by on is to in as go or do ok id cap"),
     abbreviations=words(
         """
         etc co corp inc ltd llc jr sr bros esp approx appt apt assn ave blvd dept est
@@ -15,6 +18,7 @@ RULES = LanguageRules(
         a.m p.m am pm u.s u.s.a u.k e.u u.n d.c ph.d b.a m.a b.sc m.sc a.d b.c
         dist div est univ cf al viz
         rd hwy bldg eq eqs ref refs ch sect para avg qty mar ibid
+        app apps rs suppl
         """
     ),
     prepositive=words(

@@ -6,8 +6,10 @@ from . import LanguageRules, words
 
 RULES = LanguageRules(
     code="es",
-    abbreviations=words("etc aprox pág págs núm cap vol ed tel av avda ej cía"),
-    prepositive=words("sr sra srta sres dr dra lic ing prof d dña ud uds vd vds pág núm n° p ej"),
+    abbreviations=words("etc aprox pág págs núm cap vol ed tel av avda ej cía no art ee.uu"),
+    prepositive=words(
+        "sr sra srta sres dr dra lic ing prof d dña ud uds vd vds pág núm n° p ej ee"
+    ),
     starters=words(
         """
         el la los las un una unos unas yo tú él ella nosotros vosotros ellos ellas

@@ -1,0 +1,391 @@
+"""IncrementalSegmenter: the scan loop that push, flush, flush_partial and reset drive.
+
+The loop jumps with one precompiled regex from one candidate character (terminators,
+line ends, ``<``, backticks, ``)``, bullets; clause marks while the first segment may
+end at a clause) to the next: ordinary characters are never looked at one by one in
+Python. At a candidate, the rule family it belongs to reads a bounded window around it
+and returns a typed :class:`~.state.Decision`, or None when it needs more text; then
+the scan waits at that candidate until the next push. Decisions depend only on the
+text, so every split of the same text gives the same segments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .._lang import rules_for
+from .._normalize import SpeechNormalizer, normalize_speech
+from .._segment import Segment, SegmentKind
+from .abbreviations import prefixes
+from .buffer import MIN_DROP, Buffer
+from .chars import (
+    AT_ONCE_TERMS,
+    BULLETS,
+    CLAUSE_CHARS,
+    NON_SPACE,
+    SPAN_CANDIDATES,
+    TERMS,
+    candidates,
+)
+from .lists import on_bullet, on_paren
+from .markup import (
+    DEFAULT_SPAN_TAGS,
+    FENCE,
+    MAX_INLINE_CODE,
+    code_body,
+    code_end,
+    on_backtick,
+    on_newline,
+    on_tag,
+    open_fence,
+)
+from .policy import Policy, check_count
+from .sentences import on_at_once_terminator, on_terminator
+from .state import Boundary, Decision, ScanState
+
+__all__ = ["IncrementalSegmenter"]
+
+
+#: A rule family's decision at a candidate: (state, buffer, index, final) -> Decision or
+#: None (needs more text).
+Rule = Callable[[ScanState, Buffer, int, bool], "Decision | None"]
+
+
+def _not_a_candidate(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
+    """An astral character that is no terminator (an emoji): nothing to decide."""
+    return Decision(i + 1)
+
+
+def _rule_table(policy: Policy, extra_terms: str) -> dict[str, Rule]:
+    """Which rule decides at each candidate character."""
+    table: dict[str, Rule] = {"\n": on_newline, "<": on_tag, "`": on_backtick, ")": on_paren}
+    table.update(dict.fromkeys(CLAUSE_CHARS, policy.on_clause))
+    table.update(dict.fromkeys(TERMS + extra_terms, on_terminator))  # Greek ";" is no clause
+    table.update(dict.fromkeys(AT_ONCE_TERMS, on_at_once_terminator))
+    table.update(dict.fromkeys(BULLETS, on_bullet))
+    return table
+
+
+class IncrementalSegmenter:
+    """Split text pushed in arbitrary pieces into :class:`Segment` objects.
+
+    The segmenter is synchronous and incremental: :meth:`push` takes the next delta of
+    the reply and returns the segments it completed, :meth:`flush` returns the rest at
+    the end. It does no I/O and reads no clock, and its output does not depend on how
+    the reply was split into deltas. Its work is linear in the length of the reply,
+    whatever the size of the deltas.
+
+    A segment ends at a sentence end (abbreviations, numbers, ordinals, initials,
+    URLs, file names and ellipses mid-sentence are recognised), at a line end (markdown
+    list items, headings, paragraphs), around a fenced code block (one ``"code"``
+    segment, never cut), and, by the policy knobs below, earlier or later.
+
+    Args:
+        language: Language of the text (``"en"``, ``"de"``, ``"fr"``, ``"es"``,
+            ``"it"``, ``"nl"``, ``"pt"``, ``"zh"``, ``"ja"``; a region such as
+            ``"en-US"`` is ignored). Unknown codes get language-neutral rules.
+        max_chars: A segment whose text would grow longer than this is cut at the best
+            clause boundary (``,`` ``;`` ``:`` dash) before the limit, else at the last
+            word boundary; never inside a word, number, URL, tag or code block.
+            ``None`` disables the limit.
+        min_chars: A sentence shorter than this is merged with the next one ("Yes."
+            "Sure.") instead of being its own TTS request. Line ends, paragraphs and
+            code blocks still end a segment. 0 disables merging.
+        merge_first: Apply ``min_chars`` to the first segment too. Off by default: the
+            first segment decides the time to first audio.
+        first_clause_chars: The first segment may end at a clause boundary (``,``
+            ``;`` ``:`` or a dash followed by a space) once its text has at least this
+            many characters, to cut the time to first audio. ``None`` disables it.
+        speak_code: Speak fenced code blocks (their body, without the fences) instead
+            of marking them unspoken (``speech=""``).
+        normalize: Function turning a segment's display text into its speech text,
+            e.g. :func:`~e2estream.normalize_speech` (the default) or ``None`` to speak
+            the display text as it is.
+        span_tags: Names of SSML-like tags whose content is never cut
+            (``<spell>…</spell>``). Any tag itself is never cut, whatever its name.
+
+    Raises:
+        TypeError: If an argument has the wrong type.
+        ValueError: If a count is negative (or ``max_chars`` is below 1).
+
+    After :meth:`flush`, the next :meth:`push` starts a new reply: offsets and indexes
+    start again at 0. :meth:`reset` does the same without flushing.
+
+    Example:
+        >>> seg = IncrementalSegmenter("en", min_chars=0, first_clause_chars=None)
+        >>> [s.text for s in seg.push("Dr. Smith arrived at 10 a.m. on Monday. He")]
+        ['Dr. Smith arrived at 10 a.m. on Monday.']
+        >>> [s.text for s in seg.flush()]
+        ['He']
+    """
+
+    _buffer: Buffer
+    _state: ScanState
+    _flushed: bool
+    _watch: re.Pattern[str]
+
+    def __init__(
+        self,
+        language: str = "en",
+        *,
+        max_chars: int | None = 300,
+        min_chars: int = 12,
+        merge_first: bool = False,
+        first_clause_chars: int | None = 30,
+        speak_code: bool = False,
+        normalize: SpeechNormalizer | None = normalize_speech,
+        span_tags: frozenset[str] | set[str] | None = None,
+    ) -> None:
+        if not isinstance(language, str):
+            raise TypeError(f"language must be a str, not {type(language).__name__}")
+        check_count("max_chars", max_chars, allow_none=True, minimum=1)
+        check_count("min_chars", min_chars, allow_none=False)
+        check_count("first_clause_chars", first_clause_chars, allow_none=True)
+        if normalize is not None and not callable(normalize):
+            raise TypeError("normalize must be a callable (text) -> str, or None")
+        self.language = language
+        self.max_chars = max_chars
+        self.min_chars = min_chars
+        self.merge_first = bool(merge_first)
+        self.first_clause_chars = first_clause_chars
+        self.speak_code = bool(speak_code)
+        self.normalize = normalize
+        self.span_tags = frozenset(
+            DEFAULT_SPAN_TAGS if span_tags is None else (t.lower() for t in span_tags)
+        )
+        self._policy = Policy(max_chars, min_chars, self.merge_first, first_clause_chars)
+        self._rules = rules_for(language)
+        self._starter_prefixes = prefixes(self._rules.starters)
+        self._ordinal_prefixes = prefixes(self._rules.ordinal_after)
+        rules = self._rules
+        listed = rules.abbreviations | rules.prepositive | {w.lower() for w in rules.never_final}
+        self._abbreviation_prefixes = prefixes(frozenset(listed))
+        extra = self._rules.terminators
+        self._candidates = candidates(extra)
+        self._first_candidates = candidates(extra, clauses=first_clause_chars is not None)
+        self._rules_at = _rule_table(self._policy, extra)
+        self._limit = self._policy.limit
+        self._reset()
+
+    # -- public API -------------------------------------------------------------------
+
+    def push(self, text: str) -> list[Segment]:
+        """Add the next delta of the reply and return the segments it completes.
+
+        A segment is returned as soon as no later text could change it: usually when
+        the first non-space character after its end arrives.
+
+        Args:
+            text: The next piece of the reply, of any length (may be empty).
+
+        Returns:
+            The segments completed by ``text``, in order (often none).
+
+        Raises:
+            TypeError: If ``text`` is not a ``str``.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"push() takes a str, not {type(text).__name__}")
+        if self._flushed:
+            self._reset()
+        if not text:
+            return []
+        buffer, st = self._buffer, self._state
+        if buffer.start >= MIN_DROP:
+            shift = buffer.append(text)
+            if shift:
+                st.shift(shift)
+        else:  # (Buffer.append without the call, for the common case: nothing to drop)
+            grown = buffer.text
+            buffer.text = ""
+            grown += text
+            buffer.text = grown
+        n = len(buffer.text)
+        old_end = n - len(text)
+        # Shortcuts for the commonest deltas, each concluding what _scan() would from one
+        # search of the delta (the differential fuzz test checks them against the scan).
+        if st.resume == old_end:  # the scan was caught up
+            if n <= st.quiet_until:
+                found = self._watch.search(text)
+                if found is None:  # a word: nothing to decide in it
+                    st.resume = n
+                    return []
+                if found.end() == len(text) and text[-1] in TERMS:
+                    # A final terminator, the only candidate: it waits for what follows.
+                    st.resume = n - 1
+                    return []
+            elif st.code is not None and st.text_start is not None and "\n" not in text:
+                st.resume = st.code_seen = n  # inside code only a line end can matter
+                return []
+        elif (
+            st.pending is not None
+            and st.pending == st.resume
+            and buffer.text[old_end - 1] != "`"
+            and "`" not in text
+            and "\n" not in text
+            and n - st.resume < MAX_INLINE_CODE
+            and st.text_start is not None
+            and n - st.text_start <= self._limit
+        ):
+            # Inside inline code that has not closed yet (the scan waits at its opening
+            # backtick): only a backtick or a line end can end the wait.
+            return []
+        out: list[Segment] = []
+        self._scan(out, final=False)
+        return out
+
+    def flush(self) -> list[Segment]:
+        """Return the rest of the reply as segments, at the end of the input.
+
+        Returns:
+            The remaining segments (possibly none). A later :meth:`push` starts a new
+            reply.
+        """
+        out: list[Segment] = []
+        if not self._flushed:
+            self._scan(out, final=True)
+            kind: SegmentKind = "code" if self._state.code is not None else "text"
+            self._emit(len(self._buffer.text), out, kind)
+            self._flushed = True
+        return out
+
+    def flush_partial(self) -> list[Segment]:
+        """Hand over the buffered text up to its last word boundary, keep the rest.
+
+        This is the synchronous hook for time-based flushing ("no token for T seconds:
+        speak what we have"): the cut is at the last whitespace that is not inside a
+        tag, a tagged span or inline code, and never inside a code block. It is the
+        only operation whose result depends on timing, so it is never called by the
+        segmenter itself.
+
+        Returns:
+            Zero or one segment.
+        """
+        out: list[Segment] = []
+        buffer, st = self._buffer, self._state
+        if self._flushed or st.code is not None or buffer.start >= len(buffer.text):
+            return out
+        limit = len(buffer.text)
+        if st.span_start is not None:
+            limit = min(limit, st.span_start)
+        if st.pending is not None:
+            limit = min(limit, st.pending)
+        cut = buffer.last_space(buffer.start, limit)
+        if cut > buffer.start and buffer.text[buffer.start : cut].strip():
+            self._emit(cut, out, "text")
+        return out
+
+    def reset(self) -> None:
+        """Forget everything pushed so far and start a new reply."""
+        self._reset()
+
+    # -- the scan ----------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self._buffer = Buffer()
+        self._state = ScanState(
+            rules=self._rules,
+            starter_prefixes=self._starter_prefixes,
+            ordinal_prefixes=self._ordinal_prefixes,
+            abbreviation_prefixes=self._abbreviation_prefixes,
+            span_tags=self.span_tags,
+            first_clause_chars=self.first_clause_chars,
+        )
+        self._flushed = False
+        # What the scan stops at outside spans: clause marks too in the first segment.
+        self._watch = self._first_candidates
+
+    def _scan(self, out: list[Segment], final: bool) -> None:
+        """Decide every candidate from the resume point on, emitting the segments."""
+        buffer, st, policy = self._buffer, self._state, self._policy
+        pos = st.resume
+        st.quiet_until = -1
+        while True:
+            text = buffer.text
+            n = len(text)
+            if st.text_start is None and not self._start_segment(final):
+                # Only whitespace so far (resume after it), or a fence still arriving.
+                st.resume = n if st.lead == n else pos
+                return
+            if st.code is not None:
+                end = code_end(st, buffer, final)
+                if end is None:
+                    st.resume = n
+                    return
+                self._emit(end, out, "code")
+                pos = buffer.start
+                continue
+            candidates = SPAN_CANDIDATES if st.spans else self._watch
+            assert st.text_start is not None
+            limit = st.text_start + policy.limit
+            # Search no further than the limit: beyond it the segment is cut anyway, and
+            # one giant delta must not be searched to its end once per segment.
+            found = candidates.search(text, pos, limit + 1)
+            if found is None and n > limit:
+                cut = policy.forced_cut(st, buffer, candidates, pos)
+                if cut > buffer.start and self._emit(cut, out, "text"):
+                    pos = max(pos, cut)
+                    continue
+                found = candidates.search(text, max(pos, limit + 1))
+            if found is None:
+                st.resume = n
+                if not st.spans:
+                    st.quiet_until = limit  # until then only a candidate can matter
+                return
+            i = found.start()
+            decision = self._rules_at.get(text[i], _not_a_candidate)(st, buffer, i, final)
+            if decision is None:
+                st.resume = i
+                return
+            pos = decision.resume
+            if decision.cut is not None and (
+                decision.boundary is not Boundary.SENTENCE
+                or not policy.min_chars
+                or policy.accepts(st, decision)
+            ):
+                self._emit(decision.cut, out, "text")
+
+    def _start_segment(self, final: bool) -> bool:
+        """Find the segment's first character (and a code fence there); False: wait."""
+        buffer, st = self._buffer, self._state
+        text = buffer.text
+        n = len(text)
+        found = NON_SPACE.search(text, st.lead)
+        if found is None:
+            st.lead = n
+            return False
+        start = found.start()
+        st.lead = st.text_start = start
+        if text[start] in "`~" and ("\n" in text[buffer.start : start] or buffer.base + start == 0):
+            # A fence opens a code block only at the start of a line.
+            fence = FENCE.match(text, start)
+            if not final and ((fence is None and n - start < 3) or (fence and fence.end() == n)):
+                st.text_start = None  # "``" may become a fence, "```" may grow
+                return False
+            if fence is not None:
+                open_fence(st, fence)
+        return True
+
+    def _emit(self, cut: int, out: list[Segment], kind: SegmentKind) -> bool:
+        """Release the segment ending at index ``cut`` unless it is blank."""
+        buffer, st = self._buffer, self._state
+        if cut <= buffer.start:
+            return False
+        text = buffer.text[buffer.start : cut].strip()
+        if not text:
+            return False  # whitespace stays with the next segment: spans stay contiguous
+        speech: str | None = None
+        if kind == "code":
+            speech = code_body(text) if self.speak_code else ""
+            st.code = None
+            st.code_line = None
+        elif self.normalize is not None:
+            spoken = self.normalize(text)
+            if spoken != text:
+                speech = spoken
+        start, end = buffer.cut(cut)
+        out.append(Segment(st.index, start, end, text, kind, speech))
+        st.new_segment(cut)
+        self._watch = self._candidates
+        return True

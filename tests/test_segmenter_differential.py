@@ -1,0 +1,264 @@
+"""Differential fuzz of IncrementalSegmenter: how the text arrives never changes the segments.
+
+For random texts built from the shapes that are hard to segment (abbreviations, numbers,
+list markers, quotes, markup, CJK, other scripts), feeding the text token by token
+(:func:`e2estream.testing.split_like_llm`), in random pieces, and one character at a time
+must give exactly the segments that feeding it whole gives, for every policy setting.
+
+The normal run tries a few hundred examples. The ``thorough`` hypothesis profile
+(``HYPOTHESIS_PROFILE=thorough`` or ``pytest --hypothesis-profile=thorough``) tries
+100,000: run it after any change to the segmenter (``nox -s bench`` does).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from e2estream import IncrementalSegmenter, Segment
+from e2estream.testing import split_like_llm
+
+_THOROUGH = settings().max_examples >= settings.get_profile("thorough").max_examples
+_EXAMPLES = 100_000 if _THOROUGH else 300
+fuzz_settings = settings(
+    max_examples=_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+# Each family is a list of fragments; a text is a random sequence of fragments glued by
+# random separators, so every rule meets every other rule at a token boundary.
+ABBREVIATIONS = [
+    "Dr.",
+    "Mr.",
+    "Mrs.",
+    "Prof.",
+    "St.",
+    "U.S.",
+    "U.S.A.",
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "vs.",
+    "approx.",
+    "Inc.",
+    "Co.",
+    "Ltd.",
+    "Jr.",
+    "a.m.",
+    "p.m.",
+    "Fig.",
+    "No.",
+    "Nr.",
+    "Sec.",
+    "App.",
+    "Rs.",
+    "Calif.",
+    "Gen.",
+    "z. B.",
+    "z.B.",
+    "d. h.",
+    "usw.",
+    "bzw.",
+    "ca.",
+    "Str.",
+    "vgl.",
+    "S.",
+    "Jh.",
+    "M.",
+    "Mme.",
+    "p.",
+    "av.",
+    "Sra.",
+    "EE. UU.",
+    "art.",
+    "ул.",
+    "гг.",
+    "проф.",
+    "т. е.",
+    "J.",
+    "A.",
+    "B.",
+]
+NUMBERS = [
+    "3",
+    "12",
+    "42",
+    "1.000",
+    "3.14",
+    "2,5",
+    "10:30",
+    "v1.2.3",
+    "1999",
+    "IV",
+    "S1",
+    "4(b)",
+    "$5",
+    "20%",
+    "3.",
+    "12.",
+    "19.",
+    "0.5",
+    "1/2",
+    "#7",
+    "-3",
+]
+WORDS = [
+    "the",
+    "The",
+    "cat",
+    "How",
+    "how",
+    "It",
+    "I",
+    "Juni",
+    "Oktober",
+    "am",
+    "vom",
+    "Seite",
+    "word",
+    "Thanks",
+    "Über",
+    "é",
+    "ß",
+    "Straße",
+    "Hello",
+    "world",
+    "co",
+    "in",
+    "yes",
+    "y" * 30,
+    "Smith",
+    "Spassky",
+    "Karpov",
+    "Kapitel",
+    "Anhang",
+    "Москва",
+    "он",
+    "Он",
+]
+TERMINATORS = [".", ".", "!", "?", "…", "...", ". . .", "?!", "!!", ".\u200b"]
+CLAUSE = [",", ";", ":", " — ", " - ", " – "]
+QUOTES = ['"', "“", "”", "„", "«", "»", "« ", " »", "'", "‘", "’", "(", ")", "[", "]", "「", "」"]
+MARKUP = [
+    "*",
+    "**",
+    "_",
+    "~~",
+    "`",
+    "`x`",
+    "`a. b`",
+    "```",
+    "```\n",
+    "\n```\n",
+    "~~~",
+    "#",
+    "## ",
+    "<",
+    ">",
+    "<spell>",
+    "</spell>",
+    '<break time="1s"/>',
+    '<lang xml:lang="de">',
+    "</lang>",
+    "<b>",
+    "</b>",
+    "[link](https://example.com/a.b)",
+    "https://docs.example.com/a.b",
+    "jane.doe@example.com",
+    ".env",
+    "index.html",
+]
+LISTS = ["- ", "* ", "1. ", "2. ", "3. ", "10. ", "100. ", "a) ", "b) ", "1) ", "1.) ", "• ", "◦ "]
+LISTS += ["i. ", "\n- ", "\n1. ", "- 1. ", "• 2. ", "\n2) ", "\nb. "]
+CJK = ["。", "！", "？", "你好", "我们", "東京", "です", "．", "、", "」", "「"]
+SCRIPTS = [
+    "नमस्ते",
+    "।",
+    "॥",
+    "مرحبا",
+    "؟",
+    "۔",
+    "Բարեւ",
+    "։",
+    "Γεια",
+    ";",
+    "ሰላም",
+    "።",
+    "မင်္ဂလာပါ",
+    "။",
+    "Привет",
+    "שלום",
+    "‼",
+    "⁉",
+]
+SEPARATORS = [" ", " ", " ", " ", "  ", "\n", "\n\n", "\t", "", " \n"]
+
+FAMILIES = [ABBREVIATIONS, NUMBERS, WORDS, WORDS, TERMINATORS, CLAUSE, QUOTES, MARKUP, LISTS]
+FAMILIES += [CJK, SCRIPTS]
+
+fragment = st.one_of(*(st.sampled_from(family) for family in FAMILIES))
+hard_texts = st.lists(
+    st.tuples(fragment, st.sampled_from(SEPARATORS)).map("".join), max_size=40
+).map("".join)
+
+KNOBS: list[dict[str, Any]] = [
+    {"min_chars": 0, "first_clause_chars": None, "max_chars": None},
+    {},
+    {"min_chars": 8, "merge_first": True, "first_clause_chars": 5, "max_chars": 25},
+    {"max_chars": 12, "min_chars": 0, "first_clause_chars": None},
+    {"max_chars": 60, "speak_code": True, "normalize": None},
+]
+LANGUAGES = ["en", "de", "fr", "es", "it", "ru", "hi", "zh", "ja", "xx"]
+
+
+def split(text: str, cuts: list[int]) -> list[str]:
+    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    return [text[a:b] for a, b in itertools.pairwise(points)]
+
+
+def run(pieces: list[str], language: str, knob: dict[str, Any]) -> list[Segment]:
+    segmenter = IncrementalSegmenter(language, **knob)
+    out: list[Segment] = []
+    for piece in pieces:
+        out += segmenter.push(piece)
+    return out + segmenter.flush()
+
+
+@fuzz_settings
+@given(
+    hard_texts,
+    st.lists(st.integers(min_value=0, max_value=100_000), max_size=16),
+    st.sampled_from(KNOBS),
+    st.sampled_from(LANGUAGES),
+)
+def test_any_split_gives_the_segments_of_the_whole_text(
+    text: str, cuts: list[int], knob: dict[str, Any], language: str
+) -> None:
+    whole = run([text], language, knob)
+    assert run(split_like_llm(text), language, knob) == whole
+    assert run(split(text, cuts), language, knob) == whole
+    assert run(list(text), language, knob) == whole
+
+
+@fuzz_settings
+@given(hard_texts, hard_texts, st.sampled_from(KNOBS), st.sampled_from(LANGUAGES))
+def test_a_reused_segmenter_gives_the_segments_of_a_fresh_one(
+    first: str, second: str, knob: dict[str, Any], language: str
+) -> None:
+    # After flush() (and after reset()) the next reply is segmented as if by a new
+    # segmenter, whatever state the previous reply left behind.
+    segmenter = IncrementalSegmenter(language, **knob)
+    for piece in split_like_llm(first):
+        segmenter.push(piece)
+    segmenter.flush()
+    again = [s for piece in split_like_llm(second) for s in segmenter.push(piece)]
+    assert again + segmenter.flush() == run([second], language, knob)
+    for piece in list(first):
+        segmenter.push(piece)
+    segmenter.reset()
+    again = [s for piece in list(second) for s in segmenter.push(piece)]
+    assert again + segmenter.flush() == run([second], language, knob)
