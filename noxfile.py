@@ -135,6 +135,15 @@ def http_httpx2_only(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def thorough(session: nox.Session) -> None:
+    """The segmenter's differential fuzz at 100,000 examples (about 17 minutes)."""
+    session.install("-e", ".")
+    install_group(session, "test")
+    session.env["HYPOTHESIS_PROFILE"] = "thorough"
+    session.run("pytest", "tests/test_segmenter_differential.py", "--timeout=3600", *session.posargs)
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     install_group(session, "lint")

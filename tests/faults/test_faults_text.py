@@ -142,3 +142,15 @@ async def test_lone_surrogate_is_a_synthesis_error_and_sends_nothing(
     assert len(seen) == 1
     assert b"bell\\u0007" in seen[0].content
     assert seen[0].headers["accept-encoding"] == "identity"
+
+
+@given(st.text(max_size=80), st.sampled_from(["none", "custom", "code"]))
+def test_no_normalizer_lets_control_characters_through(text: str, mode: str) -> None:
+    if mode == "code":
+        segmenter = IncrementalSegmenter(speak_code=True)
+        text = "```\n" + text + "\n```\n"
+    else:
+        segmenter = IncrementalSegmenter(normalize=None if mode == "none" else str.upper)
+    segments = [*segmenter.push(text), *segmenter.flush()]
+    for segment in segments:
+        assert remove_unspeakable(segment.speech_text) == segment.speech_text

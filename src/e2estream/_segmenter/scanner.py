@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from .._lang import rules_for
-from .._normalize import SpeechNormalizer, normalize_speech
+from .._normalize import SpeechNormalizer, normalize_speech, remove_unspeakable
 from .._segment import Segment, SegmentKind
 from .abbreviations import prefixes
 from .buffer import MIN_DROP, Buffer
@@ -377,11 +377,13 @@ class IncrementalSegmenter:
             return False  # whitespace stays with the next segment: spans stay contiguous
         speech: str | None = None
         if kind == "code":
-            speech = code_body(text) if self.speak_code else ""
+            speech = remove_unspeakable(code_body(text)) if self.speak_code else ""
             st.code = None
             st.code_line = None
-        elif self.normalize is not None:
-            spoken = self.normalize(text)
+        else:
+            # Whatever the normalizer (the user's own, or none), control characters and
+            # lone surrogates never reach a TTS.
+            spoken = remove_unspeakable(text if self.normalize is None else self.normalize(text))
             if spoken != text:
                 speech = spoken
         start, end = buffer.cut(cut)
