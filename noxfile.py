@@ -140,7 +140,9 @@ def thorough(session: nox.Session) -> None:
     session.install("-e", ".")
     install_group(session, "test")
     session.env["HYPOTHESIS_PROFILE"] = "thorough"
-    session.run("pytest", "tests/test_segmenter_differential.py", "--timeout=3600", *session.posargs)
+    session.run(
+        "pytest", "tests/test_segmenter_differential.py", "--timeout=3600", *session.posargs
+    )
 
 
 @nox.session(python="3.11")
