@@ -31,7 +31,8 @@ from e2estream import SynthesisError, SynthesisTimeout, TTSAuthenticationError, 
 from e2estream._redact import redact_url
 from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
 from e2estream.backends._guards import audio_media_type
-from e2estream.backends._http import RetryPolicy, _message_from_body, retry_after
+from e2estream.backends._http_messages import message_from_body as _message_from_body
+from e2estream.backends._retry import RetryPolicy, retry_after
 from live_server import live_server
 
 pytestmark = pytest.mark.anyio

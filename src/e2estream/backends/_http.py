@@ -22,14 +22,9 @@ The rules, in one place so that every HTTP backend behaves the same:
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
 import math
-import random
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
 from typing import Any, Protocol
 
 import anyio
@@ -46,6 +41,8 @@ from ._clients import (
     new_client,
 )
 from ._guards import DEFAULT_LIMITS, Redactor, ResponseLimits, audio_media_type, redact_url
+from ._http_messages import message_from_body
+from ._retry import RetryPolicy
 
 __all__ = ["BodyDecoder", "HTTPBackend", "Passthrough", "RetryPolicy", "stream_audio"]
 
@@ -62,7 +59,6 @@ _RETRY_STATUSES = frozenset({408, 429}) | (frozenset(range(500, 600)) - {501, 50
 
 #: How much of an error response body is read for its message.
 _MAX_ERROR_BODY = 64 * 1024
-_MAX_MESSAGE = 500
 
 
 class BodyDecoder(Protocol):
@@ -85,67 +81,6 @@ class Passthrough:
 
     def finish(self) -> None:
         pass
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Timeouts and retries of one backend (validated copies of its constructor args)."""
-
-    first_byte_timeout: float | None
-    total_timeout: float | None
-    max_retries: int
-    retry_base_delay: float
-    retry_max_delay: float
-
-    def __post_init__(self) -> None:
-        for name in ("first_byte_timeout", "total_timeout"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be positive or None, got {value!r}")
-        if self.max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {self.max_retries!r}")
-        if self.retry_base_delay < 0 or self.retry_max_delay < 0:
-            raise ValueError("retry delays must not be negative")
-
-    def delay(self, retry: int, response: HTTPResponse | None) -> float:
-        """Seconds to wait before retry number ``retry`` (0-based)."""
-        hinted = retry_after(response) if response is not None else None
-        if hinted is not None:
-            # The server knows best when it will have capacity again; no jitter needed
-            # as it already spreads its clients. Capped: a real-time stream cannot wait
-            # a minute for one segment.
-            return min(hinted, self.retry_max_delay)
-        # Exponential backoff with "equal jitter": half fixed, half random, so concurrent
-        # segments that failed together do not retry in lockstep.
-        ceiling = min(self.retry_max_delay, self.retry_base_delay * 2.0**retry)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def retry_after(response: HTTPResponse) -> float | None:
-    """Return the wait a response asks for (``retry-after-ms`` or ``Retry-After``), or None."""
-    milliseconds = response.headers.get("retry-after-ms")
-    if milliseconds is not None:
-        try:
-            value = float(milliseconds) / 1000
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(value) and value >= 0:
-                return value
-    header = response.headers.get("retry-after")
-    if header is None:
-        return None
-    try:
-        value = float(header)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            return None
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    return value if math.isfinite(value) and value >= 0 else None
 
 
 class _Retry(Exception):
@@ -406,39 +341,7 @@ async def _error_message(response: HTTPResponse, clock: _Clock, errors: ClientEr
         except errors.http:
             pass
     await _close(body, response)
-    return _message_from_body(bytes(content), response.reason_phrase)
-
-
-def _message_from_body(content: bytes, fallback: str) -> str:
-    text = content.decode("utf-8", "replace").strip()
-    try:
-        parsed: Any = json.loads(text)
-    except ValueError:
-        message = text
-    else:
-        message = _message_from_json(parsed) or text
-    message = " ".join(message.split())  # one line, for logs
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 3] + "..."
-    return message or fallback or "no message"
-
-
-def _message_from_json(obj: Any) -> str | None:
-    # OpenAI: {"error": {"message": ...}}; ElevenLabs: {"detail": {"message": ...}} or
-    # {"detail": "..."}; FastAPI validation: {"detail": [{"msg": ...}, ...]}.
-    if isinstance(obj, str):
-        return obj
-    if isinstance(obj, Mapping):
-        for key in ("error", "detail", "message", "msg"):
-            if key in obj:
-                found = _message_from_json(obj[key])
-                if found:
-                    return found
-        return None
-    if isinstance(obj, list):
-        parts = [part for item in obj if (part := _message_from_json(item))]
-        return "; ".join(parts) or None
-    return None
+    return message_from_body(bytes(content), response.reason_phrase)
 
 
 class HTTPBackend:
