@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 import anyio
 import anyio.lowlevel
 
-from e2estream import AudioFormat
+from e2estream import AudioFormat, IncrementalSegmenter, Segment
 
 FORMAT = AudioFormat("pcm_s16le", 8000, 1)
 
@@ -104,3 +106,18 @@ def split_at(text: str, cuts: Sequence[int]) -> list[str]:
         last = point
     pieces.append(text[last:])
     return [p for p in pieces if p]
+
+
+def split_at_cuts(text: str, cuts: Sequence[int]) -> list[str]:
+    """Split ``text`` at ``cuts`` taken modulo its length (pieces may be empty)."""
+    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    return [text[a:b] for a, b in itertools.pairwise(points)]
+
+
+def run_segmenter(pieces: Sequence[str], language: str, knob: dict[str, Any]) -> list[Segment]:
+    """Push ``pieces`` into a fresh segmenter, flush, and return every segment."""
+    segmenter = IncrementalSegmenter(language, **knob)
+    out: list[Segment] = []
+    for piece in pieces:
+        out += segmenter.push(piece)
+    return out + segmenter.flush()

@@ -12,14 +12,15 @@ The normal run tries a few hundred examples. The ``thorough`` hypothesis profile
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from e2estream import IncrementalSegmenter, Segment
+from e2estream import IncrementalSegmenter
 from e2estream.testing import split_like_llm
+from helpers import run_segmenter as run
+from helpers import split_at_cuts as split
 
 _THOROUGH = settings().max_examples >= settings.get_profile("thorough").max_examples
 _EXAMPLES = 100_000 if _THOROUGH else 300
@@ -213,19 +214,6 @@ KNOBS: list[dict[str, Any]] = [
     {"max_chars": 60, "speak_code": True, "normalize": None},
 ]
 LANGUAGES = ["en", "de", "fr", "es", "it", "ru", "hi", "zh", "ja", "xx"]
-
-
-def split(text: str, cuts: list[int]) -> list[str]:
-    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
-    return [text[a:b] for a, b in itertools.pairwise(points)]
-
-
-def run(pieces: list[str], language: str, knob: dict[str, Any]) -> list[Segment]:
-    segmenter = IncrementalSegmenter(language, **knob)
-    out: list[Segment] = []
-    for piece in pieces:
-        out += segmenter.push(piece)
-    return out + segmenter.flush()
 
 
 @fuzz_settings

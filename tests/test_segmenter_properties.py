@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 from types import FrameType
@@ -23,6 +22,8 @@ from hypothesis import strategies as st
 import e2estream
 from e2estream import IncrementalSegmenter, Segment
 from e2estream.testing import split_like_llm
+from helpers import run_segmenter as run
+from helpers import split_at_cuts as split
 
 # Fragments chosen to hit every rule: abbreviations, initials, numbers, ordinals, list
 # markers, ellipses, quotes, brackets, markdown, fences, tags, CJK, long words.
@@ -51,19 +52,6 @@ LANGUAGES = ["en", "de", "fr", "es", "zh", "xx"]
 texts = st.lists(st.sampled_from(FRAGMENTS), max_size=50).map("".join)
 knobs = st.sampled_from(KNOBS)
 languages = st.sampled_from(LANGUAGES)
-
-
-def split(text: str, cuts: list[int]) -> list[str]:
-    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
-    return [text[a:b] for a, b in itertools.pairwise(points)]
-
-
-def run(pieces: list[str], language: str, knob: dict[str, Any]) -> list[Segment]:
-    segmenter = IncrementalSegmenter(language, **knob)
-    out: list[Segment] = []
-    for piece in pieces:
-        out += segmenter.push(piece)
-    return out + segmenter.flush()
 
 
 def released_at(text: str, language: str, knob: dict[str, Any]) -> list[tuple[Segment, int]]:
