@@ -13,9 +13,9 @@ never per token.
 
 from __future__ import annotations
 
-import math
-
 import anyio
+
+from ._validate import check_played
 
 __all__ = ["PlaybackClock"]
 
@@ -63,9 +63,7 @@ class PlaybackClock:
 
     def report(self, position: float, now: float) -> None:
         """The host's player says it is ``position`` seconds into the reply's audio."""
-        if not (isinstance(position, (int, float)) and math.isfinite(position) and position >= 0):
-            raise ValueError(f"played must be a finite number of seconds >= 0, got {position!r}")
-        self._reported_pos, self._reported_time = float(position), now
+        self._reported_pos, self._reported_time = check_played(position), now
         self._notify()
 
     def position(self, now: float) -> float:

@@ -23,6 +23,7 @@ from ._events import (
 from ._playback import PlaybackClock
 from ._spoken import DEFAULT_CHARS_PER_SECOND, SegmentAudio, SpokenText, spoken_text
 from ._synthesizer import AudioChunkStream
+from ._validate import check_played
 
 __all__ = ["ReplyControl", "ReplyStream"]
 
@@ -153,7 +154,7 @@ class ReplyStream(AsyncIterator[Event]):
         Raises:
             ValueError: If ``played`` is negative or not a finite number.
         """
-        played = self._timeline_end if played is None else self._check_played(played)
+        played = self._timeline_end if played is None else check_played(played)
         control = self._control
         complete = (
             control.llm_finished.is_set()
@@ -191,7 +192,7 @@ class ReplyStream(AsyncIterator[Event]):
             ValueError: If ``played`` is negative or not a finite number.
         """
         if played is not None:
-            self._check_played(played)
+            check_played(played)
         if self._interruption is not None:
             if self._interrupt_done is not None:
                 await self._interrupt_done.wait()
@@ -295,17 +296,6 @@ class ReplyStream(AsyncIterator[Event]):
             entry.timings.extend(event.timings)
         elif isinstance(event, ErrorEvent):
             self._errors += 1
-
-    @staticmethod
-    def _check_played(played: float) -> float:
-        if (
-            isinstance(played, bool)
-            or not isinstance(played, (int, float))
-            or not played >= 0
-            or played == float("inf")
-        ):
-            raise ValueError(f"played must be a finite number of seconds >= 0, got {played!r}")
-        return float(played)
 
     def _elapsed(self) -> float:
         return anyio.current_time() - self._started

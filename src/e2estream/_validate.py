@@ -6,7 +6,7 @@ import math
 
 from ._audio import AudioFormat
 
-__all__ = ["check_max_ahead", "check_positive_int", "check_synthesizer"]
+__all__ = ["check_max_ahead", "check_played", "check_positive_int", "check_synthesizer"]
 
 
 def check_positive_int(name: str, value: object) -> None:
@@ -40,3 +40,15 @@ def check_max_ahead(value: object) -> None:
         raise TypeError(f"max_ahead must be a number of seconds or None, not {value!r}")
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"max_ahead must be a positive, finite number of seconds, got {value}")
+
+
+def check_played(value: object) -> float:
+    """Return ``value`` as seconds of played audio; raise unless it is finite and >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"played must be a finite number of seconds >= 0, got {value!r}")
+    return float(value)
