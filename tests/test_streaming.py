@@ -144,6 +144,7 @@ def test_interrupt_sends_the_cancel_message_and_the_transcript_is_exact() -> Non
         async with stream_reply(scripted_tokens(REPLY), tts) as reply:
             async for event in reply:
                 if isinstance(event, AudioEvent) and event.segment_index == 1:
+                    assert event.reply_time is not None
                     spoken = await reply.interrupt(played=event.reply_time + 0.5)
                     return list(tts.statistics.log), spoken, tts.statistics.open_connections
         raise AssertionError("segment 1 never played")
