@@ -9,7 +9,6 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._streaming import AnySynthesizer
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
 from ._merge import DEFAULT_MAX_BUFFER, deliver
 from ._playback import PlaybackClock
@@ -18,6 +17,7 @@ from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._sources import token_source
+from ._streaming import AnySynthesizer
 from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts
 from ._util import aclosing, async_context, single_exception_unwrapped

@@ -165,10 +165,13 @@ class StreamingSession:
                 while self._sent < len(self._open):
                     open_job = self._open[self._sent]
                     open_job.char_base = self._chars_sent
-                    open_job.sent_at = anyio.current_time()
                     self._sent += 1
                     self._chars_sent += len(open_job.text)
                     await connection.send_segment(open_job.text)
+                    # Timed from when the text is out: a backend may have to wait before
+                    # it can send (Deepgram's flush budget), which is not the service
+                    # being slow to answer.
+                    open_job.sent_at = anyio.current_time()
                     self._rearm()
                 if self._input_finished:
                     await connection.end_input()
@@ -234,7 +237,7 @@ class StreamingSession:
         if not head.job.has_audio and not head.carry:
             # Counted from when the service could start on it: a segment queued behind
             # the previous one's audio is not slow to answer.
-            self._pacer.record_ttfb(now - max(head.sent_at, self._head_since))
+            self._pacer.record_ttfb(max(0.0, now - max(head.sent_at, self._head_since)))
         self._head_audio_at = now
         if head.carry:
             data = head.carry + data
