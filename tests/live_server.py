@@ -17,13 +17,17 @@ import uvicorn
 
 
 @contextmanager
-def live_server(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve ``app`` and yield its base URL (``http://127.0.0.1:PORT``); stop on exit."""
+def live_server(app: Any, *, startup_timeout: float = 10.0, ws: str = "none") -> Iterator[str]:
+    """Serve ``app`` and yield its base URL (``http://127.0.0.1:PORT``); stop on exit.
+
+    ``ws`` is uvicorn's WebSocket implementation: ``"none"``, or ``"wsproto"`` for the
+    streaming-TTS fakes.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws=ws)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

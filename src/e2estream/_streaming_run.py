@@ -87,6 +87,7 @@ class StreamingSession:
         self._head_audio_at = math.inf  # when the head job last received audio
         self._waiting_for_consumer = False  # the budget is full: not the service's fault
         self._connected = False  # the current connection was established
+        self._end_sent = False  # end_input() went out on the current connection
 
     # -- the feeder's side ---------------------------------------------------------------
 
@@ -139,6 +140,7 @@ class StreamingSession:
         self._head_audio_at = math.inf
         self._watchdog = anyio.CancelScope()  # a scope is entered once: one per connection
         self._connected = False
+        self._end_sent = False
         async with self._backend.connect() as connection:
             self._connected = True
             outcome: list[BaseException] = []
@@ -175,6 +177,7 @@ class StreamingSession:
                     self._rearm()
                 if self._input_finished:
                     await connection.end_input()
+                    self._end_sent = True
                     # Some services (Deepgram) keep the stream open after the last
                     # flush: once every segment is complete, this connection is done.
                     while self._open:
@@ -206,7 +209,7 @@ class StreamingSession:
                                 f"{self._name} connection yielded a {type(item).__name__}; "
                                 "it must yield bytes, TextTiming or SegmentEnd"
                             )
-                        if self._input_finished and not self._open:
+                        if self._end_sent and not self._open:
                             return  # every segment is complete: no need to wait for the close
                         self._rearm()
                 finally:
