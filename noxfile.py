@@ -217,5 +217,6 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/latency.py", *session.posargs)
     session.run("python", "benchmarks/segmentation.py")
     session.run("python", "benchmarks/interrupt.py")
+    session.run("python", "benchmarks/streaming_input.py")
     session.run("python", "benchmarks/espeak_timings.py")
     session.run("python", "benchmarks/piper_latency.py")
