@@ -263,6 +263,19 @@ def test_a_wedged_service_times_out_and_the_reply_ends() -> None:
     assert isinstance(events[-1], DoneEvent)
 
 
+class EndsWithoutAudio(SilentService):
+    async def receive(self) -> AsyncIterator[bytes | TextTiming | SegmentEnd]:
+        await anyio.lowlevel.checkpoint()
+        yield SegmentEnd()
+
+
+def test_a_segment_ended_without_audio_is_an_error() -> None:
+    events = simulated(lambda: collect(EndsWithoutAudio(), "One."))
+    errors = [event for event in events if isinstance(event, ErrorEvent)]
+    assert [event.segment_index for event in errors] == [0]
+    assert "produced no audio" in str(errors[0].error)
+
+
 class WrongItems(SilentService):
     async def receive(self) -> AsyncIterator[Any]:
         await anyio.lowlevel.checkpoint()
@@ -302,3 +315,76 @@ def test_leaving_early_closes_the_connection() -> None:
     simulated(main)
     assert tts.statistics.open_connections == 0
     assert "cancel" in tts.statistics.log
+
+
+@given(
+    count=st.integers(min_value=1, max_value=6),
+    refused=st.integers(min_value=0, max_value=4),
+    dropped=st.sets(st.integers(min_value=0, max_value=5), max_size=3),
+    drop_after=st.integers(min_value=0, max_value=3),
+    idle=st.sampled_from([None, 0.5]),
+    interrupt_at=st.one_of(st.none(), st.floats(min_value=0.0, max_value=6.0)),
+)
+def test_faults_never_lose_or_repeat_a_sentence(
+    count: int,
+    refused: int,
+    dropped: set[int],
+    drop_after: int,
+    idle: float | None,
+    interrupt_at: float | None,
+) -> None:
+    """Whatever breaks, each sentence is heard once, or fails with an event; nothing leaks."""
+    sentences = [f"Sentence number {word} is here." for word in "abcdef"[:count]]
+    text = " ".join(sentences)
+    tts = FakeStreamingSynthesizer(
+        timings=True,
+        fail_connects=refused,
+        drop_when=lambda sent: any(sent.startswith(sentences[i]) for i in dropped if i < count),
+        drop_after_chunks=drop_after,
+        idle_timeout=idle,
+    )
+
+    async def main() -> tuple[list[Event], bool]:
+        events: list[Event] = []
+        interrupted = False
+        async with stream_reply(scripted_tokens(text), tts) as reply:
+            async for event in reply:
+                events.append(event)
+                if (
+                    interrupt_at is not None
+                    and not interrupted
+                    and isinstance(event, AudioEvent)
+                    and event.reply_time is not None
+                    and event.reply_time >= interrupt_at
+                ):
+                    await reply.interrupt()
+                    interrupted = True
+        return events, interrupted
+
+    events, interrupted = simulated(main)
+
+    assert tts.statistics.open_connections == 0
+    segments = [event.segment for event in events if isinstance(event, SegmentEvent)]
+    done = {event.segment_index: event for event in events if isinstance(event, SegmentDoneEvent)}
+    errors = {event.segment_index for event in events if isinstance(event, ErrorEvent)}
+    audio: dict[int, int] = {}
+    for event in events:
+        if isinstance(event, AudioEvent):
+            assert event.offset == audio.get(event.segment_index, 0)  # never repeated
+            audio[event.segment_index] = event.offset + len(event.data)
+    final = events[-1]
+    assert isinstance(final, DoneEvent) and final.interrupted == interrupted
+    for segment in segments:
+        if interrupted and segment.index not in done:
+            continue  # cut off by the interruption: reported by DoneEvent.spoken
+        assert segment.index in done
+        expected = round(tts.audio_duration(segment.speech_text) * 24000) * 2
+        if done[segment.index].failed:
+            assert segment.index in errors  # a sentence unspoken is always reported
+            assert audio.get(segment.index, 0) < expected
+        else:
+            assert audio.get(segment.index, 0) == expected
+    # A sentence is sent again only while none of its audio has been heard.
+    for sentence in sentences:
+        sends = [sent for sent in tts.statistics.sent if sent.startswith(sentence)]
+        assert len(sends) <= 1 + 2  # the first try and at most two reconnects

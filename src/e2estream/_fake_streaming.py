@@ -63,7 +63,8 @@ class FakeStreamingSynthesizer:
             coordinates, as the protocol asks); sets ``provides_timings``.
         fail_connects: Refuse this many connection attempts first.
         drop_when: A predicate on a segment's text: the connection breaks after
-            ``drop_after_chunks`` chunks of that segment.
+            ``drop_after_chunks`` chunks of that segment, the first time that text is
+            spoken (a transient fault: sent again, it is spoken whole).
         drop_after_chunks: With ``drop_when``.
         idle_timeout: Close the connection (its ``receive()`` ends) after this many
             seconds with nothing to speak, as real services do. None: never.
@@ -106,6 +107,7 @@ class FakeStreamingSynthesizer:
         self.drop_after_chunks = drop_after_chunks
         self.idle_timeout = idle_timeout
         self.statistics = FakeStreamingStatistics()
+        self.dropped: set[str] = set()  # texts whose connection was dropped already
         self._format = audio_format
 
     @property
@@ -186,7 +188,13 @@ class _FakeConnection:
                 continue
             text = self._queue.popleft()
             total = max(1, round(service.audio_duration(text) * rate))
-            drops = service.drop_when is not None and service.drop_when(text)
+            drops = (
+                service.drop_when is not None
+                and service.drop_when(text)
+                and text not in service.dropped
+            )
+            if drops:
+                service.dropped.add(text)
             words = (
                 [
                     TextTiming(

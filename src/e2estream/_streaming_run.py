@@ -36,6 +36,9 @@ logger = logging.getLogger("e2estream")
 #: Connections tried for jobs that have no audio yet, after the one that broke. Each
 #: broken connection costs the waiting jobs a round trip, so the count stays small.
 MAX_RECONNECTS = 2
+#: Failures another connection cannot cure: refused credentials, and a backend's own
+#: bugs (a wrong type or a missing method would fail the same way every time).
+_NOT_RETRIED = (TTSAuthenticationError, TypeError, AttributeError, ValueError)
 #: How long the cancel message may take when a reply is interrupted: the listener has
 #: already stopped hearing it, the message only saves the service's work.
 CANCEL_GRACE = 1.0
@@ -117,7 +120,7 @@ class StreamingSession:
             except Exception as exc:
                 failed_with_audio = self._fail_jobs_with_audio(exc)
                 logger.debug("%s connection failed: %r", self._name, exc)
-                if isinstance(exc, TTSAuthenticationError) or reconnects >= MAX_RECONNECTS:
+                if isinstance(exc, _NOT_RETRIED) or reconnects >= MAX_RECONNECTS:
                     self._broken = exc
                     for open_job in self._open:
                         self._finish(open_job.job, _connection_error(self._name, exc))
