@@ -388,3 +388,10 @@ def test_faults_never_lose_or_repeat_a_sentence(
     for sentence in sentences:
         sends = [sent for sent in tts.statistics.sent if sent.startswith(sentence)]
         assert len(sends) <= 1 + 2  # the first try and at most two reconnects
+
+
+def test_a_reply_with_nothing_to_speak_opens_and_closes_quietly() -> None:
+    tts = FakeStreamingSynthesizer()
+    events = simulated(lambda: collect(tts, "```\ncode only\n```"))
+    assert not [event for event in events if isinstance(event, (AudioEvent, ErrorEvent))]
+    assert tts.statistics.log == ["connect", "close"]

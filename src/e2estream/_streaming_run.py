@@ -179,7 +179,9 @@ class StreamingSession:
                     open_job.sent_at = anyio.current_time()
                     self._rearm()
                 if self._input_finished:
-                    await connection.end_input()
+                    if self._chars_sent:
+                        # (A connection that carried no text has nothing to end.)
+                        await connection.end_input()
                     self._end_sent = True
                     # Some services (Deepgram) keep the stream open after the last
                     # flush: once every segment is complete, this connection is done.
