@@ -18,6 +18,7 @@ from e2estream import (
     AudioFormat,
     ErrorEvent,
     ProgressiveSynthesizer,
+    RequestSynthesizer,
     Segment,
     SegmentDoneEvent,
     SynthesisError,
@@ -99,9 +100,22 @@ async def test_consecutive_segments_carry_the_previous_text(peer: Peer) -> None:
     assert [r.body["text"] for r in peer.requests] == segments
 
 
-def test_declares_the_previous_text_and_timings_contracts_and_is_a_synthesizer() -> None:
+async def test_the_pipeline_sends_each_segment_with_the_previous_one(peer: Peer) -> None:
+    peer.script = [stream(PCM[:2])]
+    async with make_tts(peer) as tts:
+        progressive = ProgressiveSynthesizer(tts)
+        sentences = ["The first sentence is here. ", "The second one follows. ", "The end."]
+        async with progressive.stream(sentences) as chunks:
+            errors = [chunk.error async for chunk in chunks if chunk.final]
+    assert errors == [None, None, None]
+    assert [r.body["text"] for r in peer.requests] == [s.strip() for s in sentences]
+    previous = [r.body.get("previous_text") for r in peer.requests]
+    assert previous == [None, sentences[0].strip(), sentences[1].strip()]
+
+
+def test_declares_the_request_and_timings_contracts_and_is_a_synthesizer() -> None:
     tts = ElevenLabsSpeech("v", api_key=KEY)
-    assert ElevenLabsSpeech.accepts_previous_text is True
+    assert isinstance(tts, RequestSynthesizer)
     assert tts.provides_timings is True
     assert isinstance(tts, Synthesizer)
     as_protocol: Synthesizer = tts  # mypy checks the signatures fit the protocol

@@ -39,6 +39,8 @@ from ._normalize import SpeechNormalizer as SpeechNormalizer
 from ._normalize import normalize_speech as normalize_speech
 from ._pipeline import stream_reply as stream_reply
 from ._reply import ReplyStream as ReplyStream
+from ._request import RequestSynthesizer as RequestSynthesizer
+from ._request import SynthesisRequest as SynthesisRequest
 from ._segment import Segment as Segment
 from ._segment import SegmentKind as SegmentKind
 from ._segmenter import IncrementalSegmenter as IncrementalSegmenter
@@ -66,6 +68,7 @@ __all__ = [
     "ProgressiveSynthesizer",
     "ReplyMetrics",
     "ReplyStream",
+    "RequestSynthesizer",
     "Segment",
     "SegmentDoneEvent",
     "SegmentEnd",
@@ -77,6 +80,7 @@ __all__ = [
     "StreamingSynthesizer",
     "SynthesisConnection",
     "SynthesisError",
+    "SynthesisRequest",
     "SynthesisTimeout",
     "SynthesisTimeouts",
     "Synthesizer",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeAlias, runtime_checkable
 
 from ._audio import AudioFormat, Synthesizer, TextTiming
+from ._request import RequestSynthesizer
 
 __all__ = [
     "AnySynthesizer",
@@ -111,8 +112,9 @@ class StreamingSynthesizer(Protocol):
         ...
 
 
-#: Either kind of backend, as :func:`~e2estream.stream_reply` accepts it.
-AnySynthesizer: TypeAlias = Synthesizer | StreamingSynthesizer
+#: Any backend :func:`~e2estream.stream_reply` accepts: per segment (plain, or taking the
+#: whole :class:`~e2estream.SynthesisRequest`) or streaming input.
+AnySynthesizer: TypeAlias = Synthesizer | RequestSynthesizer | StreamingSynthesizer
 
 
 def is_streaming(backend: object) -> bool:

@@ -27,6 +27,7 @@ from ._audio import AudioChunk, AudioFormat, Synthesizer
 from ._jobs import ByteBudget, Job
 from ._pacing import Pacer
 from ._playback import PlaybackClock
+from ._request import RequestSynthesizer
 from ._segment import Segment
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._streaming import AnySynthesizer, StreamingSynthesizer, is_streaming
@@ -247,17 +248,14 @@ class ProgressiveSynthesizer:
         self.max_buffered_bytes = max_buffered_bytes
         self.max_ahead = max_ahead
         self.timeouts = timeouts or SynthesisTimeouts()
-        # Backends that keep prosody across segments (ElevenLabs) opt in to receive the
-        # previous segment's text.
-        self._passes_previous_text = bool(getattr(synthesizer, "accepts_previous_text", False))
         self._compute_bound = bool(getattr(synthesizer, "compute_bound", False))
         # Exactly one of the two is set: which kind of backend this is.
         self._streaming: StreamingSynthesizer | None = None
-        self._per_segment: Synthesizer | None = None
+        self._per_segment: Synthesizer | RequestSynthesizer | None = None
         if is_streaming(synthesizer):
             self._streaming = cast(StreamingSynthesizer, synthesizer)
         else:
-            self._per_segment = cast(Synthesizer, synthesizer)
+            self._per_segment = cast("Synthesizer | RequestSynthesizer", synthesizer)
 
     @property
     def audio_format(self) -> AudioFormat:
@@ -396,7 +394,6 @@ class ProgressiveSynthesizer:
                 synthesize_segment,
                 SynthesisRun(
                     self._per_segment,
-                    self._passes_previous_text,
                     self.timeouts,
                     state.frame_size,
                     state.budget,

@@ -20,8 +20,9 @@ def check_positive_int(name: str, value: object) -> None:
 def check_synthesizer(synthesizer: object) -> None:
     """Raise ``TypeError`` unless ``synthesizer`` is a Synthesizer or a StreamingSynthesizer."""
     audio_format = getattr(synthesizer, "audio_format", None)
-    if not callable(getattr(synthesizer, "synthesize", None)) and not callable(
-        getattr(synthesizer, "connect", None)
+    if not any(
+        callable(getattr(synthesizer, name, None))
+        for name in ("synthesize", "synthesize_request", "connect")
     ):
         raise TypeError(
             f"{type(synthesizer).__name__} is not a Synthesizer: it needs a "

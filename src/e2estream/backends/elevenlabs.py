@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .._audio import AudioEncoding, AudioFormat, TextTiming
+from .._request import SynthesisRequest
 from ._clients import AsyncHTTPClient
 from ._elevenlabs_timestamps import TimestampedBody
 from ._guards import (
@@ -55,8 +56,8 @@ class ElevenLabsSpeech(HTTPBackend):
     Each :meth:`synthesize` call is one ``POST {base_url}/v1/text-to-speech/{voice_id}
     /stream``; the audio is yielded as the response body arrives. The text of the
     previous segment is sent as ``previous_text``, so consecutive segments keep their
-    prosody: :class:`~e2estream.ProgressiveSynthesizer` passes it because this class
-    sets :attr:`accepts_previous_text`.
+    prosody: the pipeline calls :meth:`synthesize_request` with a
+    :class:`~e2estream.SynthesisRequest` that carries it.
 
     Word timings: with ``timestamps`` on (the default for the raw output formats,
     ``pcm_*``, ``ulaw_*``, ``alaw_*``) the request goes to ``/stream/with-timestamps``
@@ -112,9 +113,6 @@ class ElevenLabsSpeech(HTTPBackend):
             compressed format, or an invalid option.
 
     """
-
-    #: Tells :class:`~e2estream.ProgressiveSynthesizer` to pass ``previous_text``.
-    accepts_previous_text: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -201,6 +199,14 @@ class ElevenLabsSpeech(HTTPBackend):
         payload.update(self.extra_body)
         headers = {"xi-api-key": self._api_key} if self._api_key else {}
         return json_request(client, self._url, payload, headers)
+
+    def synthesize_request(self, request: SynthesisRequest) -> AsyncIterator[bytes | TextTiming]:
+        """Synthesize one segment of a reply, with the previous segment as context.
+
+        The pipeline calls this (rather than :meth:`synthesize`) with every segment, so
+        the intonation continues across segments.
+        """
+        return self.synthesize(request.text, previous_text=request.previous_text)
 
     async def synthesize(
         self, text: str, *, previous_text: str | None = None
