@@ -36,6 +36,8 @@ logger = logging.getLogger("e2estream")
 #: Connections tried for jobs that have no audio yet, after the one that broke. Each
 #: broken connection costs the waiting jobs a round trip, so the count stays small.
 MAX_RECONNECTS = 2
+#: Seconds before the first reconnect; it doubles for the next.
+RECONNECT_DELAY = 0.25
 #: Failures another connection cannot cure: refused credentials, and a backend's own
 #: bugs (a wrong type or a missing method would fail the same way every time).
 _NOT_RETRIED = (TTSAuthenticationError, TypeError, AttributeError, ValueError)
@@ -128,6 +130,8 @@ class StreamingSession:
                     return
                 if self._open or failed_with_audio or not self._connected:
                     reconnects += 1
+                    # A service that just dropped or refused us gets a moment to recover.
+                    await anyio.sleep(RECONNECT_DELAY * 2 ** (reconnects - 1))
                 # else: dropped while idle; reopen for the next job without counting it.
             else:
                 if self._input_finished and not self._open:
