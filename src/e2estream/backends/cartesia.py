@@ -15,12 +15,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from .._audio import AudioFormat, TextTiming
 from .._streaming import SegmentEnd
-from .websocket import StreamItem, WebSocket, WebSocketSettings, WebSocketStream, open_stream
+from .websocket import (
+    StreamItem,
+    WebSocket,
+    WebSocketSettings,
+    WebSocketSpeech,
+    WebSocketStream,
+)
 from .websocket import service_endpoint as _endpoint
 
 __all__ = ["CartesiaSpeech"]
@@ -33,7 +38,7 @@ CARTESIA_VERSION = "2025-04-16"
 _WORD_WINDOW = 64
 
 
-class CartesiaSpeech:
+class CartesiaSpeech(WebSocketSpeech):
     """Cartesia Sonic text-to-speech over one WebSocket per reply, with word timings.
 
     Example::
@@ -77,13 +82,11 @@ class CartesiaSpeech:
         self.voice_id = voice_id
         self.model_id = model_id
         self.language = language
-        self.audio_format = AudioFormat("pcm_s16le", sample_rate, 1)
         #: Whether the connections yield word timings.
         self.provides_timings = timestamps
         self.base_url = base_url
         self.version = version
-        self.settings = settings or WebSocketSettings()
-        self._url, self._api_key = _endpoint(
+        url, api_key = _endpoint(
             base_url,
             "/tts/websocket",
             {},
@@ -91,25 +94,24 @@ class CartesiaSpeech:
             official_domain="cartesia.ai",
             key_variable="CARTESIA_API_KEY",
         )
-
-    def __repr__(self) -> str:
-        key = "'***'" if self._api_key else "None"
-        return (
-            f"CartesiaSpeech({self.voice_id!r}, api_key={key}, model_id={self.model_id!r}, "
-            f"base_url={self.base_url!r})"
+        super().__init__(
+            url=url,
+            api_key=api_key,
+            audio_format=AudioFormat("pcm_s16le", sample_rate, 1),
+            settings=settings,
+            shown={"voice_id": voice_id, "model_id": model_id, "base_url": base_url},
         )
 
-    def connect(self) -> AbstractAsyncContextManager[_CartesiaStream]:
-        """Open one connection (used by the pipeline, once per reply)."""
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        """Return the ``X-API-Key`` and ``Cartesia-Version`` headers."""
         headers = {"Cartesia-Version": self.version}
-        if self._api_key:
-            headers["X-API-Key"] = self._api_key
-        return open_stream(
-            self._url,
-            lambda socket: _CartesiaStream(socket, self),
-            headers=headers,
-            settings=self.settings,
-        )
+        if api_key:
+            headers["X-API-Key"] = api_key
+        return headers
+
+    def stream(self, socket: WebSocket) -> WebSocketStream:
+        """Return Cartesia's protocol over ``socket``, in a context of its own."""
+        return _CartesiaStream(socket, self)
 
     def request(self, context_id: str) -> dict[str, Any]:
         """Return the generation request fields that every message of a context repeats."""

@@ -14,14 +14,19 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import anyio
 
 from .._audio import AudioFormat
 from .._streaming import SegmentEnd
-from .websocket import StreamItem, WebSocket, WebSocketSettings, WebSocketStream, open_stream
+from .websocket import (
+    StreamItem,
+    WebSocket,
+    WebSocketSettings,
+    WebSocketSpeech,
+    WebSocketStream,
+)
 from .websocket import service_endpoint as _endpoint
 
 __all__ = ["DeepgramSpeech"]
@@ -34,7 +39,7 @@ FLUSHES_PER_WINDOW = 20
 FLUSH_WINDOW = 60.0
 
 
-class DeepgramSpeech:
+class DeepgramSpeech(WebSocketSpeech):
     """Deepgram Aura text-to-speech over one WebSocket per reply.
 
     Give it to :func:`~e2estream.stream_reply` like any backend::
@@ -68,12 +73,10 @@ class DeepgramSpeech:
         base_url: str = DEEPGRAM_BASE_URL,
         settings: WebSocketSettings | None = None,
     ) -> None:
-        self.audio_format = AudioFormat("pcm_s16le", sample_rate, 1)
         self.model = model
         self.base_url = base_url
-        self.settings = settings or WebSocketSettings()
         query = {"model": model, "encoding": "linear16", "sample_rate": sample_rate}
-        self._url, self._api_key = _endpoint(
+        url, api_key = _endpoint(
             base_url,
             "/v1/speak",
             query,
@@ -81,20 +84,21 @@ class DeepgramSpeech:
             official_domain="deepgram.com",
             key_variable="DEEPGRAM_API_KEY",
         )
-
-    def __repr__(self) -> str:
-        key = "'***'" if self._api_key else "None"
-        return f"DeepgramSpeech(model={self.model!r}, api_key={key}, base_url={self.base_url!r})"
-
-    def connect(self) -> AbstractAsyncContextManager[_DeepgramStream]:
-        """Open one connection (used by the pipeline, once per reply)."""
-        headers = {"Authorization": f"Token {self._api_key}"} if self._api_key else {}
-        return open_stream(
-            self._url,
-            lambda socket: _DeepgramStream(socket, self.audio_format),
-            headers=headers,
-            settings=self.settings,
+        super().__init__(
+            url=url,
+            api_key=api_key,
+            audio_format=AudioFormat("pcm_s16le", sample_rate, 1),
+            settings=settings,
+            shown={"model": model, "base_url": base_url},
         )
+
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        """Return the ``Authorization: Token`` header."""
+        return {"Authorization": f"Token {api_key}"} if api_key else {}
+
+    def stream(self, socket: WebSocket) -> WebSocketStream:
+        """Return Deepgram's protocol over ``socket``."""
+        return _DeepgramStream(socket, self.audio_format)
 
 
 class _DeepgramStream(WebSocketStream):

@@ -18,14 +18,19 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import quote
 
 from .._streaming import SegmentEnd
 from ._elevenlabs_timestamps import Alignment
 from .elevenlabs import ELEVENLABS_BASE_URL, _audio_format
-from .websocket import StreamItem, WebSocket, WebSocketSettings, WebSocketStream, open_stream
+from .websocket import (
+    StreamItem,
+    WebSocket,
+    WebSocketSettings,
+    WebSocketSpeech,
+    WebSocketStream,
+)
 from .websocket import service_endpoint as _endpoint
 
 __all__ = ["ElevenLabsStreamingSpeech"]
@@ -33,7 +38,7 @@ __all__ = ["ElevenLabsStreamingSpeech"]
 logger = logging.getLogger("e2estream")
 
 
-class ElevenLabsStreamingSpeech:
+class ElevenLabsStreamingSpeech(WebSocketSpeech):
     """ElevenLabs text-to-speech over one WebSocket per reply, with word timings.
 
     The voice stays continuous across the segments of a reply (one context), and the
@@ -85,8 +90,8 @@ class ElevenLabsStreamingSpeech:
     ) -> None:
         if not voice_id:
             raise ValueError("voice_id must not be empty")
-        self.audio_format = _audio_format(output_format)
-        if not self.audio_format.is_raw:
+        audio_format = _audio_format(output_format)
+        if not audio_format.is_raw:
             raise ValueError(
                 f"ElevenLabsStreamingSpeech needs a raw output_format (pcm_*, ulaw_*, "
                 f"alaw_*), not {output_format!r}: segments and timings are placed by the "
@@ -98,14 +103,13 @@ class ElevenLabsStreamingSpeech:
         self.voice_settings = dict(voice_settings) if voice_settings is not None else None
         self.chunk_length_schedule = list(chunk_length_schedule or [])
         self.base_url = base_url
-        self.settings = settings or WebSocketSettings()
         query = {
             "model_id": model_id,
             "output_format": output_format,
             "inactivity_timeout": inactivity_timeout,
             "sync_alignment": True,
         }
-        self._url, self._api_key = _endpoint(
+        url, api_key = _endpoint(
             base_url,
             f"/v1/text-to-speech/{quote(voice_id, safe='')}/multi-stream-input",
             query,
@@ -113,23 +117,21 @@ class ElevenLabsStreamingSpeech:
             official_domain="elevenlabs.io",
             key_variable="ELEVENLABS_API_KEY",
         )
-
-    def __repr__(self) -> str:
-        key = "'***'" if self._api_key else "None"
-        return (
-            f"ElevenLabsStreamingSpeech({self.voice_id!r}, api_key={key}, "
-            f"model_id={self.model_id!r}, base_url={self.base_url!r})"
+        super().__init__(
+            url=url,
+            api_key=api_key,
+            audio_format=audio_format,
+            settings=settings,
+            shown={"voice_id": voice_id, "model_id": model_id, "base_url": base_url},
         )
 
-    def connect(self) -> AbstractAsyncContextManager[_ElevenLabsStream]:
-        """Open one connection (used by the pipeline, once per reply)."""
-        headers = {"xi-api-key": self._api_key} if self._api_key else {}
-        return open_stream(
-            self._url,
-            lambda socket: _ElevenLabsStream(socket, self),
-            headers=headers,
-            settings=self.settings,
-        )
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        """Return the ``xi-api-key`` header."""
+        return {"xi-api-key": api_key} if api_key else {}
+
+    def stream(self, socket: WebSocket) -> WebSocketStream:
+        """Return the multi-context protocol over ``socket``, one context per reply."""
+        return _ElevenLabsStream(socket, self)
 
 
 class _ElevenLabsStream(WebSocketStream):

@@ -18,7 +18,7 @@ import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
@@ -35,6 +35,7 @@ __all__ = [
     "WebSocket",
     "WebSocketClosed",
     "WebSocketSettings",
+    "WebSocketSpeech",
     "WebSocketStream",
     "connect_websocket",
     "open_stream",
@@ -197,6 +198,63 @@ class WebSocketStream(ABC):
     def error(self, detail: object) -> SynthesisError:
         """Return a :class:`~e2estream.SynthesisError` for an error message from the service."""
         return SynthesisError(f"{self.service} reported an error: {redact_urls_in(str(detail))}")
+
+
+class WebSocketSpeech(ABC):
+    """Base of a streaming backend that opens one WebSocket per reply.
+
+    A subclass passes its URL, key and format to ``__init__`` and says how to
+    authenticate (:meth:`auth_headers`) and which :class:`WebSocketStream` speaks its
+    protocol (:meth:`stream`); :meth:`connect` and a ``repr`` that never shows the key
+    are done here.
+
+    Args:
+        url: The WebSocket URL (see :func:`service_endpoint`).
+        api_key: The key, or None.
+        audio_format: The format asked of the service.
+        settings: Connection settings.
+        shown: Fields for the ``repr`` (never the key).
+    """
+
+    #: Whether the connections yield word timings.
+    provides_timings: bool = False
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        api_key: str | None,
+        audio_format: AudioFormat,
+        settings: WebSocketSettings | None,
+        shown: Mapping[str, object],
+    ) -> None:
+        self.audio_format = audio_format
+        self.settings = settings or WebSocketSettings()
+        self._url = url
+        self._api_key = api_key
+        self._shown = dict(shown)
+
+    def __repr__(self) -> str:
+        fields = [f"{name}={value!r}" for name, value in self._shown.items()]
+        fields.append("api_key='***'" if self._api_key else "api_key=None")
+        return f"{type(self).__name__}({', '.join(fields)})"
+
+    def connect(self) -> AbstractAsyncContextManager[WebSocketStream]:
+        """Open one connection (the pipeline does, once per reply)."""
+        return open_stream(
+            self._url,
+            self.stream,
+            headers=self.auth_headers(self._api_key),
+            settings=self.settings,
+        )
+
+    @abstractmethod
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        """Return the headers of the opening handshake (the key goes here, never in a message)."""
+
+    @abstractmethod
+    def stream(self, socket: WebSocket) -> WebSocketStream:
+        """Return the stream that speaks this service's protocol over ``socket``."""
 
 
 @asynccontextmanager
