@@ -15,7 +15,7 @@ import anyio.lowlevel
 import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from e2estream import stream_reply
+from e2estream import ReplyStream, stream_reply
 from e2estream.asgi import (
     ReplyOutcome,
     TransportOptions,
@@ -128,10 +128,30 @@ async def test_played_message_moves_the_playback_position() -> None:
             await handle_client_message(reply, {"type": "played", "played": float("inf")})
 
 
-async def test_websocket_reply_refuses_an_unentered_stream() -> None:
-    tts = FakeSynthesizer()
-    with pytest.raises(TypeError, match="entered"), MemoryWebSocket() as websocket:
-        await websocket_reply(websocket, stream_reply(["Hi."], tts))  # type: ignore[arg-type]
+async def test_websocket_reply_enters_a_context_manager_and_reports_its_failure() -> None:
+    class UnreachableLLM:
+        async def __aenter__(self) -> ReplyStream:
+            raise ConnectionRefusedError("the LLM server is down")
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            pass
+
+    with MemoryWebSocket() as websocket:
+        with pytest.raises(ConnectionRefusedError):
+            await websocket_reply(websocket, UnreachableLLM())
+        assert websocket.messages() == [
+            {
+                "type": "reply_failed",
+                "error": "ConnectionRefusedError",
+                "message": "the LLM server is down",
+            }
+        ]
+        with pytest.raises(TypeError, match="stream_reply"):
+            await websocket_reply(websocket, ["Hi."])  # type: ignore[arg-type]
+        # The context-manager form, not failing: the whole reply.
+        tts = FakeSynthesizer(ttfb=0, realtime_factor=0)
+        outcome = await websocket_reply(websocket, stream_reply(["Hi there."], tts))
+    assert outcome.done.text == "Hi there." and not outcome.disconnected
 
 
 async def test_sse_response_refuses_an_entered_stream() -> None:

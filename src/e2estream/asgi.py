@@ -43,6 +43,7 @@ and nothing is logged as an error.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Mapping, MutableMapping
@@ -148,14 +149,20 @@ class _WebSocketReply:
         self.options = options
         self.disconnected = False
         self.errors = _disconnect_errors()
+        # An audio message and its binary frame go out as a pair, never with a
+        # protocol_error from the listener between them.
+        self.sending = anyio.Lock()
+        self.listening = anyio.CancelScope()
+        self.listener_stopped = anyio.Event()
 
     async def send(self, message: Mapping[str, Any], data: bytes | None = None) -> None:
         if self.disconnected:
             return
         try:
-            await self.websocket.send({"type": "websocket.send", "text": encode(message)})
-            if data is not None:
-                await self.websocket.send({"type": "websocket.send", "bytes": data})
+            async with self.sending:
+                await self.websocket.send({"type": "websocket.send", "text": encode(message)})
+                if data is not None:
+                    await self.websocket.send({"type": "websocket.send", "bytes": data})
         except self.errors:
             await self.client_left()
 
@@ -169,41 +176,58 @@ class _WebSocketReply:
 
     async def send_events(self) -> DoneEvent:
         await self.send(format_message(reply_audio_format(self.reply), self.options))
-        try:
-            async for event in self.reply:
-                message, data = event_messages(event, self.options)
-                await self.send(message, data)
-                if isinstance(event, DoneEvent):
-                    return event
-        except Exception as exc:  # the LLM stream failed: tell the client, then raise it
-            await self.send(failure_message(exc))
-            raise
+        async for event in self.reply:
+            message, data = event_messages(event, self.options)
+            if isinstance(event, DoneEvent):
+                # Stop listening *before* the client learns that the reply is over: the
+                # message it sends next (a question) is the host's to receive, not ours.
+                await self.stop_listening()
+                await self.send(message)
+                return event
+            await self.send(message, data)
         raise RuntimeError("websocket_reply() got a reply stream that had already ended")
 
+    async def stop_listening(self) -> None:
+        self.listening.cancel()
+        await self.listener_stopped.wait()
+
     async def listen(self) -> None:
-        while True:
-            message = await self.websocket.receive()
-            kind = message.get("type")
-            if kind == "websocket.disconnect":
-                await self.client_left()
-                return
-            text = message.get("text")
-            if kind != "websocket.receive" or text is None:
-                await self.send(
-                    protocol_error_message(
-                        f"expected a JSON text message, got {kind!r} "
-                        f"{'(binary)' if message.get('bytes') is not None else ''}".rstrip()
-                    )
-                )
-                continue
-            try:
-                await handle_client_message(self.reply, text, cancel_llm=self.options.cancel_llm)
-            except ValueError as exc:
-                await self.send(protocol_error_message(str(exc)))
+        try:
+            with self.listening:
+                while True:
+                    # The only cancellation point with a message at stake: ASGI servers'
+                    # receive() gives up a message only when it returns.
+                    message = await self.websocket.receive()
+                    with anyio.CancelScope(shield=True):  # handle it whole
+                        if not await self.handle(message):
+                            return
+        finally:
+            self.listener_stopped.set()
+
+    async def handle(self, message: Mapping[str, Any]) -> bool:
+        """Handle one ASGI message; False once the client has disconnected."""
+        kind = message.get("type")
+        if kind == "websocket.disconnect":
+            await self.client_left()
+            return False
+        text = message.get("text")
+        if kind != "websocket.receive" or text is None:
+            binary = " (binary)" if message.get("bytes") is not None else ""
+            await self.send(
+                protocol_error_message(f"expected a JSON text message, got {kind!r}{binary}")
+            )
+            return True
+        try:
+            await handle_client_message(self.reply, text, cancel_llm=self.options.cancel_llm)
+        except ValueError as exc:
+            await self.send(protocol_error_message(str(exc)))
+        return True
 
 
 async def websocket_reply(
-    websocket: ASGIWebSocket, reply: ReplyStream, options: TransportOptions | None = None
+    websocket: ASGIWebSocket,
+    reply: ReplyStream | AbstractAsyncContextManager[ReplyStream],
+    options: TransportOptions | None = None,
 ) -> ReplyOutcome:
     """Send ``reply`` over an accepted WebSocket, interruptible by the client.
 
@@ -216,7 +240,9 @@ async def websocket_reply(
         websocket: An accepted WebSocket: Starlette's or FastAPI's, or anything with
             ASGI ``receive()`` and ``send(message)`` (:class:`ASGIWebSocket`).
         reply: The stream of an ``async with stream_reply(...) as reply:`` block, not
-            iterated yet.
+            iterated yet; or ``stream_reply(...)`` itself (any async context manager
+            yielding a ReplyStream), which is then entered here, so that a failure to
+            open the LLM stream is reported to the client too.
         options: Binary or base64 audio, and what an interrupt does to the LLM
             (:class:`TransportOptions`; binary audio by default).
 
@@ -227,14 +253,35 @@ async def websocket_reply(
         Exception: Whatever the reply's LLM stream raised, as itself (never inside an
             ``ExceptionGroup``), after a ``reply_failed`` message to the client. The
             connection is still usable.
+        TypeError: If ``reply`` is neither a ReplyStream nor an async context manager.
         RuntimeError: If ``reply`` had already been iterated to its end.
     """
-    if not isinstance(reply, ReplyStream):
+    options = options or TransportOptions()
+    if not isinstance(reply, ReplyStream) and not callable(getattr(reply, "__aenter__", None)):
         raise TypeError(
-            f"websocket_reply() needs the ReplyStream of an entered "
-            f"`async with stream_reply(...) as reply:` block, not {type(reply).__name__}"
+            "websocket_reply() needs the ReplyStream of an `async with stream_reply(...) as "
+            f"reply:` block, or stream_reply(...) itself, not {type(reply).__name__}"
         )
-    state = _WebSocketReply(websocket, reply, options or TransportOptions())
+    try:
+        if isinstance(reply, ReplyStream):
+            return await _send_reply(websocket, reply, options)
+        async with reply as stream:
+            if not isinstance(stream, ReplyStream):
+                raise TypeError(
+                    f"websocket_reply() got a context manager yielding "
+                    f"{type(stream).__name__}, not a ReplyStream"
+                )
+            return await _send_reply(websocket, stream, options)
+    except Exception as exc:  # the reply failed: tell the client, then raise it
+        with contextlib.suppress(*_disconnect_errors()):
+            await websocket.send({"type": "websocket.send", "text": encode(failure_message(exc))})
+        raise
+
+
+async def _send_reply(
+    websocket: ASGIWebSocket, reply: ReplyStream, options: TransportOptions
+) -> ReplyOutcome:
+    state = _WebSocketReply(websocket, reply, options)
     with single_exception_unwrapped():
         async with anyio.create_task_group() as group:
             group.start_soon(state.listen)
