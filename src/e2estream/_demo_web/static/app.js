@@ -122,7 +122,8 @@ function newRecord(text, language) {
     baseline: null,
     interrupt: null,
     spoken: null,
-    finished: false,
+    finished: false, // the server's reply is over
+    playbackEnded: false, // and the page has played all of it
   };
 }
 
@@ -214,7 +215,8 @@ function onAudioBytes(data) {
     size: data.byteLength,
     announced: meta.size,
     reply_time: meta.reply_time,
-    start: null,
+    start: null, // AudioContext time its playback starts
+    scheduledAt: null, // page time it was scheduled
     duration: meta.duration,
     stall: 0,
     dropped: record.interrupt !== null, // stopped in the browser: never played
@@ -224,6 +226,7 @@ function onAudioBytes(data) {
   if (record.contextOffset === null) record.contextOffset = seconds() - player.now();
   const chunk = player.schedule(data, record.format);
   entry.start = chunk.start;
+  entry.scheduledAt = seconds();
   entry.duration = chunk.duration;
   entry.stall = chunk.stall;
   $("interrupt").disabled = false;
@@ -293,7 +296,13 @@ function meter() {
 }
 
 function reportPlayed() {
-  if (record === null || record.finished || record.interrupt !== null) return;
+  if (record === null || record.interrupt !== null) return;
+  if (record.finished && !record.playbackEnded && player.playAt !== null && player.now() > player.playAt) {
+    record.playbackEnded = true;
+    $("interrupt").disabled = true;
+    setStatus("Done: the whole reply was played.");
+  }
+  if (record.finished) return;
   if (player.chunks.length === 0 || socket.readyState !== WebSocket.OPEN) return;
   socket.send(JSON.stringify({ type: "played", played: player.played(player.now()) }));
 }
