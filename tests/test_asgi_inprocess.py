@@ -182,3 +182,14 @@ async def test_sse_response_as_a_bare_asgi_app() -> None:
     body = b"".join(m["body"] for m in sent[1:]).decode()
     assert body.startswith("event: format\ndata: {")
     assert "event: done\n" in body and body.endswith("\n\n")
+
+
+def test_public_names_are_documented_and_show_the_public_module() -> None:
+    import e2estream.asgi as asgi
+
+    for name in asgi.__all__:
+        if name == "AudioTransport":  # a type alias: documented in the module docstring
+            continue
+        value = getattr(asgi, name)
+        assert value.__doc__, name
+        assert value.__module__ == "e2estream.asgi", name

@@ -84,6 +84,9 @@ __all__ = [
 
 logger = logging.getLogger("e2estream.asgi")
 
+# Reprs and the API reference show the public path, not the private module.
+TransportOptions.__module__ = SSEResponse.__module__ = __name__
+
 
 class ASGIWebSocket(Protocol):
     """What :func:`websocket_reply` needs of a WebSocket: Starlette's (and FastAPI's) has it.
