@@ -1,6 +1,7 @@
-"""Development tasks. `nox` runs tests, lint, typecheck, package and the Python report.
+"""Development tasks. `nox` runs tests, lint, typecheck, package, browser and the Python report.
 
-Also: `nox -s demo`, `nox -s bench`, `nox -s docs` (the site, built with --strict).
+Also: `nox -s demo`, `nox -s demo-web` (the browser demo), `nox -s bench`, `nox -s docs`
+(the site, built with --strict).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "typecheck", "package", "pythons"]
+nox.options.sessions = ["tests", "lint", "typecheck", "package", "browser", "pythons"]
 # Test the interpreters that are installed; never fetch one behind the user's back (a
 # missing one is reported by the "pythons" session instead, and fails the run in CI).
 nox.options.download_python = "never"
@@ -207,6 +208,30 @@ def demo(session: nox.Session) -> None:
     """Stream a built-in reply through the whole pipeline and speak it (eSpeak NG)."""
     session.install("-e", ".[espeak]")
     session.run("python", "-m", "e2estream", "demo", *session.posargs)
+
+
+@nox.session(name="demo-web", python="3.11")
+def demo_web(session: nox.Session) -> None:
+    """Serve the browser demo on http://127.0.0.1:8000/ until Ctrl-C (eSpeak NG)."""
+    session.install("-e", ".[espeak,demo]")
+    session.run("python", "-m", "e2estream", "demo", "--web", *session.posargs)
+
+
+#: The browser the "browser" session drives: Debian's (Playwright downloads none).
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@nox.session(python="3.11")
+def browser(session: nox.Session) -> None:
+    """The browser demo in headless Chromium, driven by Playwright (tests/browser)."""
+    if not CHROMIUM.is_file():
+        problem = f"no Chromium at {CHROMIUM}: sudo apt-get install -y chromium"
+        if IN_CI:
+            session.error(problem)  # .ci/run installs it: missing there is a failure
+        session.skip(problem)
+    session.install("-e", ".[espeak,demo]")
+    install_group(session, "test", "browser")
+    session.run("pytest", "tests/browser", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -149,7 +149,7 @@ def _piper_synthesizer(options: DemoOptions) -> tuple[Synthesizer, str]:
     return tts, f"Piper ({voice.name}, in process)"
 
 
-async def _time_to_first_byte(synthesizer: Synthesizer, text: str) -> float:
+async def time_to_first_byte(synthesizer: Synthesizer, text: str) -> float:
     start = anyio.current_time()
     iterator = synthesizer.synthesize(text)
     try:
@@ -227,7 +227,7 @@ async def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> DoneEvent:
     metrics = done.metrics
 
     # What "LLM first, then TTS" gives: the whole reply, then one TTS request for it.
-    sequential_ttfa = llm_done + await _time_to_first_byte(synthesizer, reply)
+    sequential_ttfa = llm_done + await time_to_first_byte(synthesizer, reply)
     ttfa = metrics.time_to_first_audio
     out.write("\n\n")
     rows = [
