@@ -3,7 +3,9 @@
 A scripted starlette app on uvicorn (one per module, in a thread) answers each request
 with the next step of the test's script; it records every request, and whether its
 streamed body finished or was cut off by the client. The backends drive it with real
-httpx connections, on asyncio and trio. Also here: the pure helpers of ``_http``.
+connections, on asyncio and trio, through their own client (httpx2 when installed, else
+httpx) or a borrowed one of either package: the module passes with either package or
+both installed. Also here: the pure helpers of ``_http``.
 
 ``Peer`` and its steps are imported by the OpenAI and ElevenLabs backend tests.
 """
@@ -20,7 +22,6 @@ from email.utils import formatdate
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,7 +34,7 @@ from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
 from e2estream.backends._guards import audio_media_type
 from e2estream.backends._http_messages import message_from_body as _message_from_body
 from e2estream.backends._retry import RetryPolicy, retry_after
-from live_server import live_server
+from live_server import LiveServer, client_package, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -57,6 +58,7 @@ class Peer:
     """The scripted server's state, shared between the test and the server thread."""
 
     url: str = ""
+    live: LiveServer | None = None
     script: list[Step] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     #: Set by the test to let a waiting step go on.
@@ -179,8 +181,9 @@ def stall_headers() -> Step:
 def server() -> Iterator[Peer]:
     peer = Peer()
     app = Starlette(routes=[Route("/{path:path}", peer.handle, methods=["POST"])])
-    with live_server(app) as url:
-        peer.url = url
+    with serve(app) as live:
+        peer.url = live.url
+        peer.live = live
         yield peer
         peer.gate.set()
 
@@ -225,10 +228,11 @@ async def test_first_audio_arrives_before_the_server_finished(peer: Peer) -> Non
     assert await peer.first_finished()
 
 
-async def test_borrowed_client_is_reused_for_concurrent_requests(peer: Peer) -> None:
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
+async def test_borrowed_client_is_reused_for_concurrent_requests(peer: Peer, package: str) -> None:
     peer.script = [stream(PCM)]
     results: dict[str, bytes] = {}
-    async with httpx.AsyncClient() as client:
+    async with client_package(package).AsyncClient() as client:
         tts = make_tts(peer, client=client)
 
         async def run(text: str) -> None:
@@ -244,13 +248,16 @@ async def test_borrowed_client_is_reused_for_concurrent_requests(peer: Peer) -> 
 
 
 async def test_own_client_is_closed_by_aclose(peer: Peer) -> None:
+    assert peer.live is not None
+    assert await peer.live.wait_all_closed() == 0  # what earlier tests' clients held
     peer.script = [stream(PCM)]
     tts = make_tts(peer)
     assert b"".join(await collect(tts.synthesize("a"))) == b"".join(PCM)
-    client = tts._client
-    assert isinstance(client, httpx.AsyncClient)  # httpx is installed: it comes first
+    # The backend's own client keeps the connection for the next segment...
+    assert peer.live.open_connections() == 1
     await tts.aclose()
-    assert client.is_closed
+    # ...and closing the backend closes that client, hence the connection.
+    assert await peer.live.wait_all_closed() == 0
     await tts.aclose()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
         await collect(tts.synthesize("again"))
@@ -364,7 +371,8 @@ async def test_connection_refused_is_retried_then_fails() -> None:
         with pytest.raises(SynthesisError, match="could not get audio") as info:
             await collect(tts.synthesize("Hi."))
     assert not isinstance(info.value, TTSHTTPError)
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    # The backend's own client is of the preferred package installed: httpx2, else httpx.
+    assert isinstance(info.value.__cause__, client_package().ConnectError)
 
 
 # --- failures after audio began -------------------------------------------------------
@@ -514,7 +522,7 @@ async def test_credentials_in_a_url_the_server_echoes_are_redacted(peer: Peer) -
 )
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
-    assert redact_url(httpx.URL(url)) == shown
+    assert redact_url(client_package().URL(url)) == shown
 
 
 @pytest.mark.parametrize(
@@ -552,11 +560,11 @@ def test_invalid_response_limits(kwargs: dict[str, Any]) -> None:
 )
 def test_audio_media_types(content_type: str | None, audio: bool) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    assert audio_media_type(httpx.Response(200, headers=headers))[0] is audio
+    assert audio_media_type(client_package().Response(200, headers=headers))[0] is audio
 
 
-def _response(**headers: str) -> httpx.Response:
-    return httpx.Response(429, headers=headers)
+def _response(**headers: str) -> Any:
+    return client_package().Response(429, headers=headers)
 
 
 def test_retry_after_forms() -> None:

@@ -1,8 +1,8 @@
 """Fast unit tests of the token-source core: the SSE and NDJSON decoders, the delta
 extraction for every provider shape, and ``token_source``'s detection rules.
 
-HTTP here goes through ``httpx.MockTransport``; the real-socket tests with the real SDK
-clients are in ``test_sources_live.py``.
+HTTP here goes through httpx's and httpx2's ``MockTransport``; the real-socket tests with
+the real SDK clients are in ``test_sources_live.py``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -350,8 +350,8 @@ def test_sniffing_rejects_an_unknown_format() -> None:
 # ------------------------------------------------------------------ token_source -------
 
 
-def is_closed(response: httpx.Response) -> bool:
-    return response.is_closed
+def is_closed(response: Any) -> bool:
+    return bool(response.is_closed)
 
 
 async def collect(source: AsyncIterator[str]) -> list[str]:
@@ -446,9 +446,9 @@ def test_event_error_with_a_non_object_payload() -> None:
         feed_all(SSEDeltas(), [b'event: error\ndata: "oops"\n\n'])
 
 
-async def test_http_error_with_a_plain_text_body() -> None:
+async def test_http_error_with_a_plain_text_body(http: ModuleType) -> None:
     async with (
-        mock_client(b"upstream timed out\n", "text/plain", status=504) as client,
+        mock_client(http, b"upstream timed out\n", "text/plain", status=504) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         with pytest.raises(SourceError, match=r"^HTTP 504 Gateway Timeout: upstream timed out$"):
@@ -542,21 +542,21 @@ async def test_bytes_with_forced_format() -> None:
         await collect(token_source(agen(["str"]), format="sse"))
 
 
-# ------------------------------------------------------------------ httpx.MockTransport
+# ---------------------------------------------- MockTransport, of httpx and of httpx2
 
 
 def mock_client(
-    body: bytes, content_type: str | None, status: int = 200, chunk: int = 3
-) -> httpx.AsyncClient:
+    http: ModuleType, body: bytes, content_type: str | None, status: int = 200, chunk: int = 3
+) -> Any:
     async def stream() -> AsyncIterator[bytes]:
         for piece in split_every(body, chunk):
             yield piece
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         headers = {"content-type": content_type} if content_type else {}
-        return httpx.Response(status, headers=headers, content=stream())
+        return http.Response(status, headers=headers, content=stream())
 
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return http.AsyncClient(transport=http.MockTransport(handler))
 
 
 @pytest.mark.parametrize(
@@ -569,9 +569,9 @@ def mock_client(
         ("application/json", "sse"),  # forced
     ],
 )
-async def test_httpx_response_sse(content_type: str | None, format: Any) -> None:
+async def test_httpx_response_sse(http: ModuleType, content_type: str | None, format: Any) -> None:
     async with (
-        mock_client(OPENAI_SSE, content_type) as client,
+        mock_client(http, OPENAI_SSE, content_type) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         assert await collect(token_source(response, format=format)) == OPENAI_DELTAS
@@ -579,26 +579,26 @@ async def test_httpx_response_sse(content_type: str | None, format: Any) -> None
 
 
 @pytest.mark.parametrize("content_type", ["application/x-ndjson", "application/json", None])
-async def test_httpx_response_ndjson(content_type: str | None) -> None:
+async def test_httpx_response_ndjson(http: ModuleType, content_type: str | None) -> None:
     body = b'{"message": {"content": "a"}, "done": false}\n{"message": {"content": "b"}}\n'
     async with (
-        mock_client(body, content_type) as client,
+        mock_client(http, body, content_type) as client,
         client.stream("POST", "http://llm/api/chat") as response,
     ):
         assert await collect(token_source(response)) == ["a", "b"]
 
 
-async def test_httpx_response_already_read() -> None:
+async def test_httpx_response_already_read(http: ModuleType) -> None:
     body = json.dumps({"choices": [{"index": 0, "message": {"content": "whole"}}]}, indent=2)
-    async with mock_client(body.encode(), "application/json") as client:
+    async with mock_client(http, body.encode(), "application/json") as client:
         response = await client.post("http://llm/v1/chat/completions")
         assert await collect(token_source(response)) == ["whole"]
 
 
-async def test_httpx_error_status_raises_with_server_message() -> None:
+async def test_httpx_error_status_raises_with_server_message(http: ModuleType) -> None:
     body = b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request"}}'
     async with (
-        mock_client(body, "application/json", status=401) as client,
+        mock_client(http, body, "application/json", status=401) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         with pytest.raises(SourceError, match=r"^HTTP 401 Unauthorized: Incorrect API key"):
@@ -610,9 +610,10 @@ async def test_httpx_error_status_raises_with_server_message() -> None:
 # suspended after an early close and trio reports them when they are collected. Over a
 # real socket token_source finishes them (test_sources_live.py checks that, unfiltered).
 @pytest.mark.filterwarnings("ignore:Async generator 'httpx\\.:ResourceWarning")
-async def test_httpx_early_close_closes_response() -> None:
+@pytest.mark.filterwarnings("ignore:Async generator 'httpx2\\.:ResourceWarning")
+async def test_httpx_early_close_closes_response(http: ModuleType) -> None:
     async with (
-        mock_client(OPENAI_SSE, "text/event-stream", chunk=len(OPENAI_SSE)) as client,
+        mock_client(http, OPENAI_SSE, "text/event-stream", chunk=len(OPENAI_SSE)) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         source = token_source(response)
@@ -624,17 +625,17 @@ async def test_httpx_early_close_closes_response() -> None:
     gc.collect()  # while the filter above is in force
 
 
-def test_sync_httpx_response() -> None:
+def test_sync_httpx_response(http: ModuleType) -> None:
     import anyio
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         def body() -> Iterator[bytes]:
             yield from split_every(OPENAI_SSE, 4)
 
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=body())
 
     with (
-        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        http.Client(transport=http.MockTransport(handler)) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         # Sync responses block on the socket; they are read in a worker thread (no

@@ -23,7 +23,6 @@ from faultkit import (
     Call,
     FaultServer,
     ServerDrop,
-    client_package,
     collect,
     refused_url,
     serving,
@@ -47,6 +46,7 @@ from e2estream import (
 from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
 from e2estream.backends._wav import wav_header
 from e2estream.testing import split_like_llm
+from live_server import client_package
 
 pytestmark = pytest.mark.anyio
 

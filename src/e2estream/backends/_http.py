@@ -349,7 +349,7 @@ class HTTPBackend:
 
     A client passed in is borrowed: it is used for every request (connection pooling)
     and never closed by the backend. Without one the backend creates its own on first
-    use (httpx if installed, else httpx2) and closes it in :meth:`aclose`.
+    use (httpx2 if installed, else httpx) and closes it in :meth:`aclose`.
 
     Raises:
         TypeError: If ``client`` is neither an ``httpx.AsyncClient`` nor an
