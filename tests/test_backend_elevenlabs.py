@@ -25,7 +25,7 @@ from e2estream import (
     TTSAuthenticationError,
     stream_reply,
 )
-from e2estream.backends import ElevenLabsSpeech
+from e2estream.backends import ElevenLabsSpeech, RetryPolicy
 from live_server import client_package
 from test_backend_http import PCM, Peer, by_text, status, stream
 
@@ -53,7 +53,7 @@ def make_tts(peer: Peer, **kwargs: Any) -> ElevenLabsSpeech:
     # The peer streams raw audio, as /stream does; the timestamped body is tested below.
     options: dict[str, Any] = {
         "api_key": KEY,
-        "retry_base_delay": 0.001,
+        "retry": RetryPolicy(base_delay=0.001),
         "base_url": peer.url,
         "timestamps": False,
     }
@@ -472,7 +472,7 @@ async def test_a_retried_request_times_its_words_from_the_attempt_that_spoke() -
         return http.Response(200, content=timed_line(b"\1\0" * 240, "Hi", [0.0, 0.01]))
 
     async with http.AsyncClient(transport=http.MockTransport(handler)) as client:
-        tts = ElevenLabsSpeech("v", client=client, retry_base_delay=0.001)
+        tts = ElevenLabsSpeech("v", client=client, retry=RetryPolicy(base_delay=0.001))
         items = [item async for item in tts.synthesize("Hi")]
     assert attempts == 2
     assert merged(items) == [(0, 2, 0.0, 0.06), b"\1\0" * 240]

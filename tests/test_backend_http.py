@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -30,10 +31,10 @@ from starlette.routing import Route
 
 from e2estream import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
 from e2estream._redact import redact_url
-from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
+from e2estream.backends import ElevenLabsSpeech, HTTPTimeouts, OpenAISpeech, RetryPolicy
 from e2estream.backends._guards import audio_media_type
 from e2estream.backends._http_messages import message_from_body as _message_from_body
-from e2estream.backends._retry import RetryPolicy, retry_after
+from e2estream.backends._http_settings import retry_after
 from live_server import LiveServer, client_package, serve
 
 pytestmark = pytest.mark.anyio
@@ -195,8 +196,12 @@ def peer(server: Peer) -> Iterator[Peer]:
     server.gate.set()
 
 
+#: Retries with short waits, for tests that do not time them.
+FAST_RETRY = RetryPolicy(max_retries=3, base_delay=0.001)
+
+
 def make_tts(peer: Peer, **kwargs: Any) -> OpenAISpeech:
-    options: dict[str, Any] = {"retry_base_delay": 0.001, "max_retries": 3}
+    options: dict[str, Any] = {"retry": FAST_RETRY}
     options.update(kwargs)
     return OpenAISpeech(base_url=peer.url + "/v1", **options)
 
@@ -317,7 +322,7 @@ async def test_429_with_retry_after_is_retried(
 ) -> None:
     caplog.set_level(logging.INFO, logger="e2estream")
     peer.script = [status(429, headers={"Retry-After": "0.01"}), stream(PCM)]
-    async with make_tts(peer, retry_base_delay=5.0) as tts:
+    async with make_tts(peer, retry=RetryPolicy(max_retries=3, base_delay=5.0)) as tts:
         audio = b"".join(await collect(tts.synthesize("Hi.")))
     assert audio == b"".join(PCM)
     assert len(peer.requests) == 2
@@ -338,7 +343,7 @@ async def test_503_is_retried_until_success(peer: Peer) -> None:
 
 async def test_retries_exhausted(peer: Peer) -> None:
     peer.script = [status(503, {"error": {"message": "overloaded"}})]
-    async with make_tts(peer, max_retries=2) as tts:
+    async with make_tts(peer, retry=RetryPolicy(max_retries=2, base_delay=0.001)) as tts:
         with pytest.raises(TTSHTTPError) as info:
             await collect(tts.synthesize("Hi."))
     assert info.value.status_code == 503
@@ -348,7 +353,7 @@ async def test_retries_exhausted(peer: Peer) -> None:
 
 async def test_no_retries_when_max_retries_is_zero(peer: Peer) -> None:
     peer.script = [status(500)]
-    async with make_tts(peer, max_retries=0) as tts:
+    async with make_tts(peer, retry=RetryPolicy(max_retries=0)) as tts:
         with pytest.raises(TTSHTTPError):
             await collect(tts.synthesize("Hi."))
     assert len(peer.requests) == 1
@@ -366,7 +371,7 @@ async def test_connection_refused_is_retried_then_fails() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    tts = OpenAISpeech(base_url=f"http://127.0.0.1:{port}/v1", retry_base_delay=0.001)
+    tts = OpenAISpeech(base_url=f"http://127.0.0.1:{port}/v1", retry=FAST_RETRY)
     async with tts:
         with pytest.raises(SynthesisError, match="could not get audio") as info:
             await collect(tts.synthesize("Hi."))
@@ -395,7 +400,7 @@ async def test_failure_after_first_byte_is_not_retried(peer: Peer) -> None:
 @pytest.mark.parametrize("where", ["headers", "body"])
 async def test_first_byte_timeout(peer: Peer, where: str) -> None:
     peer.script = [stall_headers() if where == "headers" else stream(PCM, gate_after=0)]
-    async with make_tts(peer, first_byte_timeout=0.2) as tts:
+    async with make_tts(peer, timeouts=HTTPTimeouts(first_byte=0.2)) as tts:
         with pytest.raises(SynthesisTimeout, match="no audio"):
             await collect(tts.synthesize("Hi."))
     assert len(peer.requests) == 1  # a timeout is the latency budget: not retried
@@ -404,7 +409,7 @@ async def test_first_byte_timeout(peer: Peer, where: str) -> None:
 async def test_total_timeout_after_audio_began(peer: Peer) -> None:
     peer.script = [stream(PCM, gate_after=1)]
     received: list[bytes] = []
-    async with make_tts(peer, first_byte_timeout=None, total_timeout=0.6) as tts:
+    async with make_tts(peer, timeouts=HTTPTimeouts(first_byte=None, total=0.6)) as tts:
         with pytest.raises(SynthesisTimeout, match="total timeout"):
             await collect(tts.synthesize("Hi."), received)
     assert b"".join(received) == PCM[0]
@@ -414,7 +419,7 @@ async def test_total_timeout_after_audio_began(peer: Peer) -> None:
 async def test_total_timeout_ignores_the_consumers_own_time(peer: Peer) -> None:
     peer.script = [stream(PCM[:3], delay=0)]
     received: list[bytes] = []
-    async with make_tts(peer, total_timeout=0.5) as tts:
+    async with make_tts(peer, timeouts=HTTPTimeouts(total=0.5)) as tts:
         async for chunk in tts.synthesize("Hi."):
             received.append(chunk)
             # A slow consumer (backpressure), not a slow server: 3 x 0.25 s > 0.5 s.
@@ -465,7 +470,7 @@ async def test_api_key_never_appears_in_errors_reprs_or_logs(
     caplog.set_level(logging.DEBUG)
     # A careless server that echoes the key it was sent.
     peer.script = [status(code, {"error": {"message": f"Incorrect API key provided: {SECRET}"}})]
-    tts = make_tts(peer, api_key=SECRET, max_retries=1)
+    tts = make_tts(peer, api_key=SECRET, retry=RetryPolicy(max_retries=1, base_delay=0.001))
     assert SECRET not in repr(tts)
     assert SECRET not in str(tts)
     async with tts:
@@ -582,27 +587,47 @@ def test_retry_after_forms() -> None:
 
 
 def test_backoff_is_capped_jittered_and_honours_retry_after() -> None:
-    policy = RetryPolicy(None, None, 5, retry_base_delay=1.0, retry_max_delay=5.0)
+    policy = RetryPolicy(max_retries=5, base_delay=1.0, max_delay=5.0)
     for retry, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 5.0), (10, 5.0)]:
-        delays = {policy.delay(retry, None) for _ in range(50)}
+        delays = {policy.delay(retry) for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jittered
     assert policy.delay(0, _response(**{"retry-after": "2"})) == 2.0
     assert policy.delay(0, _response(**{"retry-after": "60"})) == 5.0  # capped
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"first_byte_timeout": 0}, "first_byte_timeout"),
-        ({"total_timeout": -1}, "total_timeout"),
-        ({"max_retries": -1}, "max_retries"),
-        ({"retry_base_delay": -1}, "delays"),
-    ],
-)
-def test_invalid_policy(kwargs: dict[str, Any], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        OpenAISpeech(**kwargs)
+def test_settings_defaults_and_where_they_go() -> None:
+    assert RetryPolicy() == RetryPolicy(max_retries=2, base_delay=0.25, max_delay=8.0)
+    assert HTTPTimeouts() == HTTPTimeouts(first_byte=15.0, total=120.0, connect=10.0, read=30.0)
+    tts = OpenAISpeech()
+    assert (tts.retry, tts.timeouts) == (RetryPolicy(), HTTPTimeouts())
+    custom = ElevenLabsSpeech("v", retry=RetryPolicy(max_retries=0), timeouts=HTTPTimeouts(None))
+    assert custom.retry.max_retries == 0
+    assert custom.timeouts.first_byte is None
+    assert repr(RetryPolicy()).startswith("RetryPolicy(max_retries=2,")
+
+
+INVALID_SETTINGS: list[tuple[Callable[[], object], type[Exception], str]] = [
+    (lambda: HTTPTimeouts(first_byte=0), ValueError, r"HTTPTimeouts\.first_byte must be positive"),
+    (lambda: HTTPTimeouts(total=-1), ValueError, r"HTTPTimeouts\.total must be positive"),
+    (lambda: HTTPTimeouts(connect=math.inf), ValueError, r"HTTPTimeouts\.connect"),
+    (lambda: HTTPTimeouts(read="30"), TypeError, r"HTTPTimeouts\.read must be a number"),  # type: ignore[arg-type]
+    (lambda: RetryPolicy(max_retries=-1), ValueError, r"RetryPolicy\.max_retries must be >= 0"),
+    (lambda: RetryPolicy(max_retries=1.5), TypeError, r"RetryPolicy\.max_retries must be an int"),  # type: ignore[arg-type]
+    (lambda: RetryPolicy(max_retries=True), TypeError, r"RetryPolicy\.max_retries"),
+    (lambda: RetryPolicy(base_delay=-1), ValueError, r"RetryPolicy\.base_delay must be finite"),
+    (lambda: RetryPolicy(max_delay=math.nan), ValueError, r"RetryPolicy\.max_delay"),
+    (lambda: RetryPolicy(max_delay=None), TypeError, r"RetryPolicy\.max_delay .*not None"),  # type: ignore[arg-type]
+    (lambda: OpenAISpeech(retry=3), TypeError, r"retry must be RetryPolicy\(.*not 3"),  # type: ignore[arg-type]
+    (lambda: OpenAISpeech(timeouts=30.0), TypeError, r"timeouts must be HTTPTimeouts\("),  # type: ignore[arg-type]
+    (lambda: ElevenLabsSpeech("v", timeouts=RetryPolicy()), TypeError, r"HTTPTimeouts"),  # type: ignore[arg-type]
+]
+
+
+@pytest.mark.parametrize(("make", "error", "match"), INVALID_SETTINGS)
+def test_invalid_settings(make: Callable[[], object], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        make()
 
 
 @pytest.mark.parametrize(

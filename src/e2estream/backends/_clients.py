@@ -117,8 +117,10 @@ def client_errors(client: object) -> ClientErrors:
     return errors
 
 
-def new_client(*, timeout: float, connect_timeout: float) -> AsyncHTTPClient:
+def new_client(*, read: float | None, connect: float | None) -> AsyncHTTPClient:
     """Create an ``AsyncClient`` of the first installed package of :data:`PACKAGES`.
+
+    ``read`` also bounds writes and the wait for a pooled connection.
 
     Raises:
         ModuleNotFoundError: If neither httpx nor httpx2 is installed.
@@ -129,7 +131,7 @@ def new_client(*, timeout: float, connect_timeout: float) -> AsyncHTTPClient:
         except ModuleNotFoundError:
             continue
         client: AsyncHTTPClient = package.AsyncClient(
-            timeout=package.Timeout(timeout, connect=connect_timeout)
+            timeout=package.Timeout(read, connect=connect)
         )
         return client
     raise ModuleNotFoundError("the HTTP backends need httpx2 or httpx: pip install httpx2")
