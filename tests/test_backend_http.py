@@ -30,10 +30,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from e2estream import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
+from e2estream._http_messages import message_from_body
 from e2estream._redact import redact_url
 from e2estream.backends import ElevenLabsSpeech, HTTPTimeouts, OpenAISpeech, RetryPolicy
 from e2estream.backends._guards import audio_media_type
-from e2estream.backends._http_messages import message_from_body as _message_from_body
 from e2estream.backends._http_settings import retry_after
 from live_server import LiveServer, client_package, serve
 
@@ -642,4 +642,4 @@ def test_invalid_settings(make: Callable[[], object], error: type[Exception], ma
     ],
 )
 def test_error_message_extraction(body: bytes, message: str) -> None:
-    assert _message_from_body(body, "Service Unavailable") == message
+    assert message_from_body(body, "Service Unavailable") == message

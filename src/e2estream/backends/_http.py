@@ -31,8 +31,9 @@ from typing import Any, Protocol, TypeVar
 import anyio
 from typing_extensions import Self
 
+from .._closing import close_streamed_response
 from .._exceptions import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
-from .._httpclose import close_streamed_response
+from .._http_messages import read_error_message
 from ._clients import (
     AsyncHTTPClient,
     ClientErrors,
@@ -42,7 +43,6 @@ from ._clients import (
     new_client,
 )
 from ._guards import DEFAULT_LIMITS, Redactor, ResponseLimits, audio_media_type, redact_url
-from ._http_messages import message_from_body
 from ._http_settings import HTTPTimeouts, RetryPolicy
 
 __all__ = ["BodyDecoder", "HTTPBackend", "Passthrough", "stream_audio"]
@@ -51,9 +51,6 @@ logger = logging.getLogger("e2estream")
 
 #: Statuses worth another try: the server was busy or briefly broken.
 _RETRY_STATUSES = frozenset({408, 429}) | (frozenset(range(500, 600)) - {501, 505})
-
-#: How much of an error response body is read for its message.
-_MAX_ERROR_BODY = 64 * 1024
 
 
 class BodyDecoder(Protocol):
@@ -169,10 +166,10 @@ async def stream_audio(
             try:
                 response = await _send(client, request, clock, url, redact, errors)
                 if not response.is_success:
-                    raise await _status_error(response, clock, redact, errors)
+                    raise await _status_error(response, clock, redact)
                 is_audio, media_type = audio_media_type(response)
                 if not is_audio and not json_body:
-                    raise await _not_audio_error(response, media_type, clock, url, redact, errors)
+                    raise await _not_audio_error(response, media_type, clock, url, redact)
                 body = response.aiter_bytes()
                 first = b""
                 # Read until there is audio to yield: until then a failure may be retried
@@ -199,7 +196,7 @@ async def stream_audio(
                     delay,
                 )
                 # Close before sleeping so the connection goes back to the pool (or away).
-                await _close(body, response)
+                await close_streamed_response(response, body)
                 body = response = None
                 await anyio.sleep(delay)
                 continue
@@ -216,13 +213,7 @@ async def stream_audio(
                 if audio:
                     yield audio
         finally:
-            await _close(body, response)
-
-
-async def _close(body: AsyncIterator[bytes] | None, response: HTTPResponse | None) -> None:
-    # Shielded and bounded inside: cleanup happens while we are being cancelled, and a
-    # misbehaving peer cannot hang the caller.
-    await close_streamed_response(response, body)
+            await close_streamed_response(response, body)
 
 
 async def _send(
@@ -300,21 +291,18 @@ async def _not_audio_error(
     clock: _Clock,
     url: str,
     redact: Redactor,
-    errors: ClientErrors,
 ) -> SynthesisError:
     # Not retried: a server that labels its answer HTML or JSON is misconfigured or an
     # error page; another try gets the same. Its text says what went wrong.
-    message = redact(await _error_message(response, clock, errors))
+    message = redact(await _error_message(response, clock))
     return SynthesisError(
         f"the TTS server at {url} answered HTTP {response.status_code} with "
         f"{media_type!r} instead of audio: {message}"
     )
 
 
-async def _status_error(
-    response: HTTPResponse, clock: _Clock, redact: Redactor, errors: ClientErrors
-) -> Exception:
-    message = redact(await _error_message(response, clock, errors))
+async def _status_error(response: HTTPResponse, clock: _Clock, redact: Redactor) -> Exception:
+    message = redact(await _error_message(response, clock))
     status = response.status_code
     if status in (401, 403):
         return TTSAuthenticationError(status, message)
@@ -324,21 +312,15 @@ async def _status_error(
     return error
 
 
-async def _error_message(response: HTTPResponse, clock: _Clock, errors: ClientErrors) -> str:
-    content = bytearray()
-    # The message is a courtesy: a server that never finishes its error body must not
-    # hang the request, so reading it is bounded by the request's deadline and size.
+async def _error_message(response: HTTPResponse, clock: _Clock) -> str:
+    # Bounded by the request's own deadline too.
     body = response.aiter_bytes()
-    with anyio.move_on_after(max(0.0, min(clock.deadline() - anyio.current_time(), 5.0))):
-        try:
-            async for data in body:
-                content += data
-                if len(content) >= _MAX_ERROR_BODY:
-                    break
-        except errors.http:
-            pass
-    await _close(body, response)
-    return message_from_body(bytes(content), response.reason_phrase)
+    max_wait = min(clock.deadline() - anyio.current_time(), 5.0)
+    try:
+        fallback = response.reason_phrase or "no message"
+        return await read_error_message(body, fallback=fallback, max_wait=max_wait)
+    finally:
+        await close_streamed_response(response, body)
 
 
 _Setting = TypeVar("_Setting", HTTPTimeouts, RetryPolicy)
