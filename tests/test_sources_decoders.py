@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+import anyio
 import pytest
+import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -642,3 +644,29 @@ def test_sync_httpx_response(http: ModuleType) -> None:
         # ``response`` attribute on an httpx.Response, so detection is by its stream).
         assert anyio.run(collect, token_source(response)) == OPENAI_DELTAS
         assert response.is_closed
+
+
+def test_an_error_body_that_never_ends_is_given_up(http: ModuleType) -> None:
+    # A server that answers an error status and then stalls its body: the message read
+    # is bounded (5 s), so the status still surfaces, with the part of the body read.
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b'{"error": {"message": "over'
+        await anyio.sleep_forever()
+
+    def handler(request: Any) -> Any:
+        return http.Response(503, headers={"content-type": "application/json"}, content=stalled())
+
+    async def main() -> tuple[str, float]:
+        async with (
+            http.AsyncClient(transport=http.MockTransport(handler)) as client,
+            client.stream("POST", "http://llm/v1/chat/completions") as response,
+        ):
+            started = anyio.current_time()
+            with pytest.raises(SourceError) as info:
+                await collect(token_source(response))
+            return str(info.value), anyio.current_time() - started
+
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    message, took = anyio.run(main, backend="trio", backend_options={"clock": clock})
+    assert message == 'HTTP 503 Service Unavailable: {"error": {"message": "over'
+    assert took == pytest.approx(5.0)
