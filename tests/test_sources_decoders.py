@@ -670,3 +670,50 @@ def test_an_error_body_that_never_ends_is_given_up(http: ModuleType) -> None:
     message, took = anyio.run(main, backend="trio", backend_options={"clock": clock})
     assert message == 'HTTP 503 Service Unavailable: {"error": {"message": "over'
     assert took == pytest.approx(5.0)
+
+
+def as_object(value: Any) -> Any:
+    """The SDK-object form of a parsed JSON value: mappings become attribute objects."""
+    if isinstance(value, dict):
+        return Obj({key: as_object(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [as_object(item) for item in value]
+    return value
+
+
+WIRE_CHUNKS: list[dict[str, Any]] = [
+    {"choices": [{"index": 0, "delta": {"content": "chat"}}]},
+    {"choices": [{"index": 0, "delta": {"role": "assistant"}}]},
+    {"choices": [{"index": 1, "delta": {"content": "n=2"}}, {"index": 0, "delta": {}}]},
+    {"choices": [{"index": 0, "message": {"content": "a whole reply"}}]},
+    {"choices": [{"index": 0, "text": "legacy"}]},
+    {"choices": []},
+    {"type": "response.output_text.delta", "delta": "responses"},
+    {"type": "response.completed", "response": {"status": "completed"}},
+    {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "claude"}},
+    {"type": "content_block_delta", "delta": {"type": "input_json_delta", "partial_json": "{"}},
+    {"type": "message_start", "message": {"content": []}},
+    {"message": {"role": "assistant", "content": "ollama chat"}, "done": False},
+    {"response": "ollama generate", "done": False},
+    {"content": "langchain"},
+    {"content": [{"type": "text", "text": "block"}, {"type": "tool_use", "id": "t"}, "s"]},
+    {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+    {"type": "error", "message": "responses error", "code": "x"},
+    {"type": "response.failed", "response": {"error": {"message": "it failed"}}},
+    {"error": {"message": "vLLM error"}},
+    {"object": "error", "message": "object error"},
+]
+
+
+async def outcome(chunk: Any) -> list[str] | str:
+    try:
+        return await collect(token_source([chunk]))
+    except SourceError as exc:
+        return f"SourceError: {exc}"
+
+
+@pytest.mark.parametrize("chunk", WIRE_CHUNKS)
+async def test_a_chunk_reads_the_same_as_json_and_as_an_sdk_object(chunk: dict[str, Any]) -> None:
+    # One table of shapes serves both: the parsed JSON of a wire chunk and the SDK object
+    # with the same fields give the same text, or the same error.
+    assert await outcome(chunk) == await outcome(as_object(chunk))

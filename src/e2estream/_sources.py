@@ -33,13 +33,8 @@ from ._closing import CLOSE_TIMEOUT, aclose_quietly, aclosing, close_streamed_re
 from ._exceptions import SourceError
 from ._http_messages import read_error_message
 from ._redact import redact_urls_in
-from ._sources_deltas import (
-    DeltaDecoder,
-    SourceFormat,
-    UnrecognizedChunk,
-    make_delta_decoder,
-    text_from_item,
-)
+from ._sources_deltas import DeltaDecoder, SourceFormat, make_delta_decoder
+from ._sources_shapes import UnrecognizedChunk, text_from_item
 
 __all__ = ["SourceFormat", "token_source"]
 
