@@ -84,13 +84,10 @@ class OpenAISpeech(HTTPBackend):
             ``http_client``, say) to use; it is borrowed, never closed. Without
             one the backend creates its own (with the ``connect`` and ``read`` timeouts
             of ``timeouts``) and closes it in :meth:`aclose`.
-        timeouts: How long each request may wait on the server: an
-            :class:`~e2estream.backends.HTTPTimeouts` (by default 15 s to the first
-            byte, 120 s in all). A request past one fails with
-            :class:`~e2estream.SynthesisTimeout`.
-        retry: How a request that failed before any audio was yielded (HTTP 408, 429,
-            5xx, connection errors) is retried: a
-            :class:`~e2estream.backends.RetryPolicy` (by default twice, with backoff).
+        timeouts: How long a request may wait on the server, an
+            :class:`~e2estream.backends.HTTPTimeouts` (15 s to the first byte, 120 s in all).
+        retry: How a request that failed before any audio is retried, a
+            :class:`~e2estream.backends.RetryPolicy` (twice, with backoff).
         max_chunk_bytes: The largest body chunk accepted (1 MiB by default); a larger
             one fails the segment with :class:`~e2estream.SynthesisError`.
         max_response_bytes: The most bytes one response may carry (32 MiB by default,
