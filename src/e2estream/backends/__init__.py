@@ -4,6 +4,7 @@ Per segment: :class:`OpenAISpeech`, :class:`ElevenLabsSpeech` (HTTP),
 :class:`EspeakSynthesizer`, :class:`PiperSynthesizer` (in process). Streaming input,
 one WebSocket per reply (:class:`~e2estream.StreamingSynthesizer`):
 :class:`ElevenLabsStreamingSpeech`, :class:`CartesiaSpeech`, :class:`DeepgramSpeech`.
+The HTTP ones take their settings as objects: :class:`HTTPTimeouts`, :class:`RetryPolicy`.
 
 Backends are imported lazily so that importing :mod:`e2estream.backends` costs nothing
 and a backend's optional dependency (``espeakng-loader`` for :class:`EspeakSynthesizer`,
@@ -17,6 +18,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._http_settings import HTTPTimeouts as HTTPTimeouts
+    from ._http_settings import RetryPolicy as RetryPolicy
     from .cartesia import CartesiaSpeech as CartesiaSpeech
     from .deepgram import DeepgramSpeech as DeepgramSpeech
     from .elevenlabs import ElevenLabsSpeech as ElevenLabsSpeech
@@ -31,8 +34,10 @@ __all__ = [
     "ElevenLabsSpeech",
     "ElevenLabsStreamingSpeech",
     "EspeakSynthesizer",
+    "HTTPTimeouts",
     "OpenAISpeech",
     "PiperSynthesizer",
+    "RetryPolicy",
 ]
 
 _MODULES = {
@@ -41,8 +46,10 @@ _MODULES = {
     "ElevenLabsSpeech": ".elevenlabs",
     "ElevenLabsStreamingSpeech": ".elevenlabs_streaming",
     "EspeakSynthesizer": ".espeak",
+    "HTTPTimeouts": "._http_settings",
     "OpenAISpeech": ".openai",
     "PiperSynthesizer": ".piper",
+    "RetryPolicy": "._http_settings",
 }
 
 
