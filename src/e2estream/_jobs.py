@@ -96,8 +96,16 @@ class ByteBudget:
         job.notify()
 
     def take(self, job: Job) -> bytes:
-        data = job.chunks.popleft()
-        job.buffered -= len(data)
+        """Take all of ``job``'s queued audio, as one piece.
+
+        A consumer that lags (a loaded event loop, a slow client) finds several chunks
+        queued: handing them over as one costs one event instead of many. Each chunk is
+        frame-aligned, so their concatenation is too.
+        """
+        chunks = job.chunks
+        data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        job.buffered = 0
         job.delivered += len(data)
         self._notify()
         return data

@@ -20,6 +20,7 @@ from ._events import (
     SegmentEvent,
     TokenEvent,
 )
+from ._loopclock import loop_clock
 from ._playback import PlaybackClock
 from ._spoken import DEFAULT_CHARS_PER_SECOND, SegmentAudio, SpokenText, spoken_text
 from ._synthesizer import AudioChunkStream
@@ -65,7 +66,8 @@ class ReplyStream(AsyncIterator[Event]):
         self._audio_format = audio_format
         self._control = control
         self._playback = playback
-        self._started = anyio.current_time()
+        self._clock = loop_clock()
+        self._started = self._clock()
         self._parts: list[str] = []
         self._first_token: float | None = None
         self._first_segment: float | None = None
@@ -262,7 +264,7 @@ class ReplyStream(AsyncIterator[Event]):
                 self._first_token = self._elapsed()
         elif isinstance(event, AudioEvent):
             self._audio_bytes += len(event.data)
-            now = anyio.current_time()
+            now = self._clock()
             if self._first_audio is None:
                 self._first_audio = now - self._started
             entry = self._entries[event.segment_index]
@@ -298,4 +300,4 @@ class ReplyStream(AsyncIterator[Event]):
             self._errors += 1
 
     def _elapsed(self) -> float:
-        return anyio.current_time() - self._started
+        return self._clock() - self._started
