@@ -32,6 +32,8 @@ from ._exceptions import SynthesisError as SynthesisError
 from ._exceptions import SynthesisTimeout as SynthesisTimeout
 from ._exceptions import TTSAuthenticationError as TTSAuthenticationError
 from ._exceptions import TTSHTTPError as TTSHTTPError
+from ._fallback import FallbackSynthesizer as FallbackSynthesizer
+from ._fallback import FallbackTimeouts as FallbackTimeouts
 from ._merge import MergedStream as MergedStream
 from ._merge import merge_events as merge_events
 from ._normalize import SpeechNormalizer as SpeechNormalizer
@@ -57,6 +59,8 @@ __all__ = [
     "E2EStreamError",
     "ErrorEvent",
     "Event",
+    "FallbackSynthesizer",
+    "FallbackTimeouts",
     "IncrementalSegmenter",
     "MergedStream",
     "ProgressiveSynthesizer",

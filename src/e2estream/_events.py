@@ -145,6 +145,9 @@ class SegmentDoneEvent:
         failed: True if the segment's synthesis raised.
         timings: Timings the backend gave after the segment's last audio chunk (most
             come on the :class:`AudioEvent` they belong to).
+        spoken_by: The name of the backend that produced the segment's audio, when the
+            synthesizer chooses among several (:class:`~e2estream.FallbackSynthesizer`);
+            None for a single backend, and when no backend produced audio.
     """
 
     type: ClassVar[Literal["segment_done"]] = "segment_done"
@@ -153,6 +156,7 @@ class SegmentDoneEvent:
     audio_duration: float | None
     failed: bool = False
     timings: tuple[TextTiming, ...] = ()
+    spoken_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the event as a JSON-serializable dict."""
@@ -163,6 +167,7 @@ class SegmentDoneEvent:
             "audio_duration": self.audio_duration,
             "failed": self.failed,
             "timings": [timing.to_dict() for timing in self.timings],
+            "spoken_by": self.spoken_by,
         }
 
 

@@ -18,6 +18,7 @@ from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._sources import token_source
+from ._speakers import SpeakerLog, publishing
 from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts
 from ._util import aclosing, async_context, single_exception_unwrapped
@@ -127,13 +128,23 @@ async def stream_reply(
             MAX_PENDING_SEGMENTS
         )
         events_send, events_receive = anyio.create_memory_object_stream[Event](max_buffered_events)
-        with segments_send, segments_receive, events_send, events_receive:
+        speakers = SpeakerLog()
+        # The synthesis tasks, started as the block below is entered, inherit this
+        # reply's speaker log (see _speakers.py); the consumer's code does not.
+        with (
+            segments_send,
+            segments_receive,
+            events_send,
+            events_receive,
+            publishing(speakers) as withdraw_speakers,
+        ):
             async with (
                 progressive.open_stream(
                     segments_receive, playback, counts_delivery=False
                 ) as chunks,
                 anyio.create_task_group() as stages,
             ):
+                withdraw_speakers()
                 control.chunks = chunks
                 # Each stage sends through its own clone: the stream ends when both close.
                 stages.start_soon(
@@ -145,7 +156,7 @@ async def stream_reply(
                     events_send.clone(),
                     control,
                 )
-                stages.start_soon(_audio_events, chunks, events_send.clone(), control)
+                stages.start_soon(_audio_events, chunks, events_send.clone(), control, speakers)
                 segments_send.close()
                 events_send.close()
                 try:
@@ -307,6 +318,7 @@ async def _audio_events(
     chunks: AudioChunkStream,
     events: MemoryObjectSendStream[Event],
     control: ReplyControl,
+    speakers: SpeakerLog,
 ) -> None:
     """Turn ordered audio chunks into audio, error and segment-done events."""
     reply_bytes = 0  # bytes of the reply's audio before the current segment
@@ -338,6 +350,7 @@ async def _audio_events(
                             chunk.format.duration(chunk.offset),
                             chunk.error is not None,
                             chunk.timings,
+                            speakers.take(chunk.segment.speech_text),
                         ),
                     )
     except _ConsumerGone:
