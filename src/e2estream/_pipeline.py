@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 from anyio.abc import TaskGroup
@@ -25,6 +27,8 @@ from ._util import aclosing, async_context, single_exception_unwrapped
 from ._validate import check_positive_int
 
 __all__ = ["stream_reply"]
+
+logger = logging.getLogger("e2estream")
 
 #: Segments waiting for a TTS slot. The token path never waits on audio unless this many
 #: segments are queued, so it is generous; it still bounds memory for an endless reply.
@@ -86,6 +90,13 @@ async def stream_reply(
             stalls (:class:`~e2estream.SynthesisTimeouts`: 20 s and 10 s by default). A
             segment past one becomes an :class:`~e2estream.ErrorEvent` carrying a
             :class:`~e2estream.SynthesisTimeout`, and the reply goes on.
+
+    A backend may have an optional ``prewarm()`` method (async, or returning None): it
+    runs in its own task as the reply starts, while the LLM is still thinking, to open
+    connections (an HTTP client, its SSL context) before the first segment needs them.
+    It never delays tokens, and if it fails the failure is logged (``e2estream``
+    logger, warning) and the reply goes on. It should be idempotent and cheap once
+    warm, and do blocking set-up in a worker thread (``anyio.to_thread.run_sync``).
 
     Yields:
         A :class:`ReplyStream` of events; the last one is a :class:`~e2estream.DoneEvent`.
@@ -157,6 +168,9 @@ async def stream_reply(
                     control,
                 )
                 stages.start_soon(_audio_events, chunks, events_send.clone(), control, speakers)
+                prewarm = getattr(synthesizer, "prewarm", None)
+                if callable(prewarm):
+                    stages.start_soon(_prewarm, synthesizer, prewarm)
                 segments_send.close()
                 events_send.close()
                 try:
@@ -166,6 +180,17 @@ async def stream_reply(
                     # Stop the LLM and the TTS together, so that their cleanups overlap.
                     stages.cancel_scope.cancel()
                     chunks.stop()
+
+
+async def _prewarm(synthesizer: Synthesizer, prewarm: Callable[[], object]) -> None:
+    """Run the backend's optional ``prewarm()`` beside the LLM; a failure is only logged."""
+    try:
+        result = prewarm()
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:
+        # The first request will make its connection itself: slower, not broken.
+        logger.warning("prewarm of %s failed: %r", type(synthesizer).__name__, exc)
 
 
 async def _read_llm(
