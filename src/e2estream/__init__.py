@@ -25,6 +25,7 @@ from ._events import Event as Event
 from ._events import ReplyMetrics as ReplyMetrics
 from ._events import SegmentDoneEvent as SegmentDoneEvent
 from ._events import SegmentEvent as SegmentEvent
+from ._events import StallEvent as StallEvent
 from ._events import TokenEvent as TokenEvent
 from ._exceptions import E2EStreamError as E2EStreamError
 from ._exceptions import SourceError as SourceError
@@ -73,6 +74,7 @@ __all__ = [
     "SourceError",
     "SpeechNormalizer",
     "SpokenText",
+    "StallEvent",
     "SynthesisError",
     "SynthesisTimeout",
     "SynthesisTimeouts",

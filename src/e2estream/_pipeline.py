@@ -21,6 +21,7 @@ from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._sources import token_source
 from ._speakers import SpeakerLog, publishing
+from ._stalls import watch_stalls
 from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts
 from ._util import aclosing, async_context, single_exception_unwrapped
@@ -168,6 +169,7 @@ async def stream_reply(
                     control,
                 )
                 stages.start_soon(_audio_events, chunks, events_send.clone(), control, speakers)
+                stages.start_soon(watch_stalls, playback, events_send.clone(), control)
                 prewarm = getattr(synthesizer, "prewarm", None)
                 if callable(prewarm):
                     stages.start_soon(_prewarm, synthesizer, prewarm)
@@ -218,6 +220,7 @@ async def _read_llm(
         _fail(control, exc)
     finally:
         control.llm_finished.set()
+        control.producer_finished()
 
 
 def _fail(control: ReplyControl, exc: BaseException) -> None:
@@ -385,3 +388,5 @@ async def _audio_events(
         # stage reports that error itself, so only record one if it has not.
         if control.error is None:
             _fail(control, exc)
+    finally:
+        control.producer_finished()

@@ -40,6 +40,21 @@ class ReplyControl:
         self.error: BaseException | None = None  # the token source failed with this
         self.chunks: AudioChunkStream | None = None
         self.closed = False  # the stream_reply() block has exited
+        self.segments_done = 0  # SegmentDoneEvents the consumer has received
+        self.stall_scope = anyio.CancelScope()  # the stall watcher's
+        self.producers = 2  # the LLM and audio stages still running
+
+    def more_audio_expected(self) -> bool:
+        """True while the consumer has not received the end of every segment to come."""
+        if not self.speaking:
+            return False  # interrupted: no more audio, and none missed
+        return not self.llm_finished.is_set() or self.segments_done < self.segments_made
+
+    def producer_finished(self) -> None:
+        """A stage producing events ended; after the last, the stall watcher stops too."""
+        self.producers -= 1
+        if self.producers == 0:
+            self.stall_scope.cancel()
 
 
 class ReplyStream(AsyncIterator[Event]):
@@ -47,7 +62,7 @@ class ReplyStream(AsyncIterator[Event]):
 
     Yields :class:`~e2estream.TokenEvent`, :class:`~e2estream.SegmentEvent`,
     :class:`~e2estream.AudioEvent`, :class:`~e2estream.SegmentDoneEvent` and
-    :class:`~e2estream.ErrorEvent` as they happen, then one
+    :class:`~e2estream.StallEvent` and :class:`~e2estream.ErrorEvent` as they happen, then one
     :class:`~e2estream.DoneEvent`. Keeps the metrics so far in :attr:`metrics`, and the
     reply's audio timeline, from which :meth:`spoken` tells what the listener heard.
 
@@ -296,6 +311,7 @@ class ReplyStream(AsyncIterator[Event]):
                 self._timeline_end += entry.duration
             entry.done, entry.failed = True, event.failed
             entry.timings.extend(event.timings)
+            self._control.segments_done += 1
         elif isinstance(event, ErrorEvent):
             self._errors += 1
 
