@@ -86,13 +86,17 @@ async def test_a_lagging_consumer_gets_the_same_audio_as_a_prompt_one(
 
 def test_queued_chunks_are_handed_over_as_one() -> None:
     # A consumer that is away for 1 s finds about 1 s / (0.1 s * 0.3) chunks made for the
-    # head segment: beyond the two events buffered for it, it gets them in one event.
+    # head segment: beyond the events buffered for it, it gets them in a few pieces.
+    budget = 1 << 20  # pieces of up to 64 KB: 13 chunks of 4800 bytes
+
     async def main() -> tuple[int, int, bool]:
         tts = FakeSynthesizer(ttfb=0.1, realtime_factor=0.3, chunk_duration=0.1)
         text = "This sentence takes a few seconds to speak aloud."
         source = scripted_tokens(text, tokens_per_second=1000, first_token_delay=0)
         audio: list[AudioEvent] = []
-        async with stream_reply(source, tts, max_ahead=None, max_buffered_events=2) as stream:
+        async with stream_reply(
+            source, tts, max_ahead=None, max_buffered_events=2, max_buffered_bytes=budget
+        ) as stream:
             async for event in stream:
                 if isinstance(event, AudioEvent):
                     audio.append(event)
@@ -106,4 +110,5 @@ def test_queued_chunks_are_handed_over_as_one() -> None:
     events, produced, same = anyio.run(main, backend="trio", backend_options={"clock": clock})
     assert same
     assert produced >= 30
-    assert events <= 6  # the first, two buffered, the rest coalesced (one per wake-up)
+    # The first, two buffered, one in hand, then the ~29 chunks left in pieces of 13.
+    assert events <= 8
