@@ -13,6 +13,7 @@ import anyio
 
 from ._audio import AudioFormat, Synthesizer, TextTiming
 from ._exceptions import SynthesisError, SynthesisTimeout
+from ._prewarm import prewarm_quietly
 from ._speakers import SpeakerEntry, current_speaker_log
 from ._util import aclosing
 from ._validate import check_synthesizer
@@ -176,7 +177,7 @@ class FallbackSynthesizer:
         """
         async with anyio.create_task_group() as task_group:
             for backend in self._backends:
-                task_group.start_soon(_prewarm_one, backend)
+                task_group.start_soon(prewarm_quietly, backend.synthesizer, backend.name)
 
     def synthesize(
         self, text: str, previous_text: str | None = None
@@ -285,18 +286,6 @@ async def _raising(error: Exception) -> AsyncIterator[object]:
     for item in nothing:  # an async generator that raises at its first step
         yield item
     raise error
-
-
-async def _prewarm_one(backend: _Backend) -> None:
-    prewarm = getattr(backend.synthesizer, "prewarm", None)
-    if not callable(prewarm):
-        return
-    try:
-        result = prewarm()
-        if inspect.isawaitable(result):
-            await result
-    except Exception as exc:
-        logger.warning("prewarm of %s failed: %r", backend.name, exc)
 
 
 def _default_names(synthesizers: Sequence[Synthesizer]) -> list[str]:

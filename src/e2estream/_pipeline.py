@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import inspect
-import logging
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import anyio
 from anyio.abc import TaskGroup
@@ -15,6 +13,7 @@ from ._audio import Synthesizer
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
 from ._merge import DEFAULT_MAX_BUFFER, deliver
 from ._playback import PlaybackClock
+from ._prewarm import has_prewarm, prewarm_quietly
 from ._reply import ReplyControl, ReplyStream
 from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
@@ -28,8 +27,6 @@ from ._util import aclosing, async_context, single_exception_unwrapped
 from ._validate import check_positive_int
 
 __all__ = ["stream_reply"]
-
-logger = logging.getLogger("e2estream")
 
 #: Segments waiting for a TTS slot. The token path never waits on audio unless this many
 #: segments are queued, so it is generous; it still bounds memory for an endless reply.
@@ -170,9 +167,9 @@ async def stream_reply(
                 )
                 stages.start_soon(_audio_events, chunks, events_send.clone(), control, speakers)
                 stages.start_soon(watch_stalls, playback, events_send.clone(), control)
-                prewarm = getattr(synthesizer, "prewarm", None)
-                if callable(prewarm):
-                    stages.start_soon(_prewarm, synthesizer, prewarm)
+                if has_prewarm(synthesizer):
+                    # Beside the LLM, never before it: tokens do not wait for it.
+                    stages.start_soon(prewarm_quietly, synthesizer, type(synthesizer).__name__)
                 segments_send.close()
                 events_send.close()
                 try:
@@ -182,17 +179,6 @@ async def stream_reply(
                     # Stop the LLM and the TTS together, so that their cleanups overlap.
                     stages.cancel_scope.cancel()
                     chunks.stop()
-
-
-async def _prewarm(synthesizer: Synthesizer, prewarm: Callable[[], object]) -> None:
-    """Run the backend's optional ``prewarm()`` beside the LLM; a failure is only logged."""
-    try:
-        result = prewarm()
-        if inspect.isawaitable(result):
-            await result
-    except Exception as exc:
-        # The first request will make its connection itself: slower, not broken.
-        logger.warning("prewarm of %s failed: %r", type(synthesizer).__name__, exc)
 
 
 async def _read_llm(
