@@ -25,6 +25,7 @@ from e2estream import (
     SynthesisError,
     SynthesisTimeout,
     TextTiming,
+    TokenEvent,
     stream_reply,
 )
 from e2estream.testing import scripted_tokens
@@ -254,13 +255,20 @@ async def test_spoken_by_names_the_backend_whose_audio_was_delivered(
     async with anyio.create_task_group() as task_group:
         task_group.start_soon(one)
         task_group.start_soon(one)
-    marks = {name: voice.mark for name, voice in zip(tts.names, voices, strict=True)}
+    by_name = dict(zip(tts.names, voices, strict=True))
     for events in results:
-        for _text, audio, done in by_segment(events).values():
+        assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == " ".join(texts) + " "
+        for text, audio, done in by_segment(events).values():
             if done.spoken_by is None:
-                assert not audio
+                assert not audio and done.failed  # every backend failed before audio
+                continue
+            # One backend's audio, never a mix: all of it, or (failed after audio began)
+            # the part that was heard, with nothing repeated.
+            expected = by_name[done.spoken_by].audio(text)
+            if done.failed:
+                assert audio and expected.startswith(audio) and audio != expected
             else:
-                assert audio and set(audio) == set(marks[done.spoken_by])
+                assert audio == expected
 
 
 async def test_previous_text_goes_to_the_backends_that_accept_it() -> None:
