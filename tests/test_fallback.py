@@ -291,9 +291,12 @@ async def test_previous_text_goes_to_the_backends_that_accept_it() -> None:
 
 
 async def test_construction_refuses_what_cannot_work() -> None:
-    other = AudioFormat("pcm_s16le", 24000, 1)
-    with pytest.raises(ValueError, match=r"same audio format.*Voice: .*8000.*Voice: .*24000"):
-        FallbackSynthesizer([Voice(b"P"), Voice(b"S", audio_format=other)])
+    mp3 = AudioFormat("mp3", 24000, 1)
+    with pytest.raises(ValueError, match=r"one format.*Voice produces .*8000.*mp3.*16-bit PCM"):
+        FallbackSynthesizer([Voice(b"P"), Voice(b"S", audio_format=mp3)])
+    stereo = AudioFormat("pcm_s16le", 8000, 2)
+    with pytest.raises(ValueError, match="channel counts differ"):
+        FallbackSynthesizer([Voice(b"P"), Voice(b"S", audio_format=stereo)])
     with pytest.raises(ValueError, match="at least one"):
         FallbackSynthesizer([])
     with pytest.raises(TypeError, match="list of synthesizers"):

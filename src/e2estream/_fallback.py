@@ -14,6 +14,7 @@ import anyio
 from ._audio import AudioFormat, Synthesizer, TextTiming
 from ._exceptions import SynthesisError, SynthesisTimeout
 from ._prewarm import prewarm_quietly
+from ._resample import PcmResampler, resampling_problem
 from ._speakers import SpeakerEntry, current_speaker_log
 from ._util import aclosing
 from ._validate import check_synthesizer
@@ -55,13 +56,15 @@ class FallbackTimeouts:
 
 
 class _Backend:
-    __slots__ = ("accepts_previous_text", "failed_until", "name", "synthesizer")
+    __slots__ = ("accepts_previous_text", "failed_until", "name", "resample_to", "synthesizer")
 
-    def __init__(self, synthesizer: Synthesizer, name: str) -> None:
+    def __init__(self, synthesizer: Synthesizer, name: str, output: AudioFormat) -> None:
         self.synthesizer = synthesizer
         self.name = name
         self.accepts_previous_text = bool(getattr(synthesizer, "accepts_previous_text", False))
         self.failed_until = -math.inf  # skipped until this clock time
+        # PCM of another sample rate is converted to the primary's.
+        self.resample_to = output if synthesizer.audio_format != output else None
 
 
 class _NoAudio(Exception):
@@ -86,10 +89,11 @@ class FallbackSynthesizer:
     (``spoken_by``).
 
     Args:
-        synthesizers: The backends, most preferred first (at least one). They must all
-            produce the same :class:`~e2estream.AudioFormat`: audio of two formats cannot
-            be played as one stream, so a mismatch is refused here rather than heard as
-            noise later.
+        synthesizers: The backends, most preferred first (at least one). The audio is
+            in the first one's :class:`~e2estream.AudioFormat`: 16-bit PCM of another
+            sample rate is converted to it (linear interpolation, fine for a fallback
+            voice); any other difference (encoding, channels) is refused here, rather
+            than heard as noise later.
         names: A name for each backend (for events and logs). Default: each class name,
             numbered when two are the same (``"OpenAISpeech"``, ``"OpenAISpeech#2"``).
         timeouts: Each backend's time to first audio, and the cool-down.
@@ -97,8 +101,8 @@ class FallbackSynthesizer:
     Raises:
         TypeError: If a backend is not a Synthesizer, or is itself a FallbackSynthesizer
             (list its backends instead).
-        ValueError: If there is no backend, the formats differ, or ``names`` does not
-            give one distinct name per backend.
+        ValueError: If there is no backend, a format cannot be converted to the first
+            one's, or ``names`` does not give one distinct name per backend.
 
     Example::
 
@@ -130,23 +134,27 @@ class FallbackSynthesizer:
         if timeouts is not None and not isinstance(timeouts, FallbackTimeouts):
             raise TypeError(f"timeouts must be a FallbackTimeouts, not {type(timeouts).__name__}")
         formats = [synthesizer.audio_format for synthesizer in synthesizers]
-        if any(audio_format != formats[0] for audio_format in formats):
-            listed = ", ".join(
-                f"{type(s).__name__}: {f}" for s, f in zip(synthesizers, formats, strict=True)
+        for synthesizer, audio_format in zip(synthesizers, formats, strict=True):
+            problem = (
+                None if audio_format == formats[0] else resampling_problem(audio_format, formats[0])
             )
-            raise ValueError(
-                "FallbackSynthesizer's backends must produce the same audio format, so that "
-                f"their segments play as one stream; got {listed}. Configure them to one "
-                "format (e.g. pcm_s16le at one sample rate)."
-            )
+            if problem is not None:
+                raise ValueError(
+                    "FallbackSynthesizer's backends must produce audio of one format, so that "
+                    f"their segments play as one stream: {type(synthesizers[0]).__name__} "
+                    f"produces {formats[0]}, {type(synthesizer).__name__} {audio_format}, and "
+                    f"{problem}. Configure them to one format (e.g. pcm_s16le, mono)."
+                )
         names = list(names) if names is not None else _default_names(synthesizers)
         if len(names) != len(synthesizers) or len(set(names)) != len(names):
             raise ValueError(
                 f"names must give one distinct name per synthesizer, got {names!r} for "
                 f"{len(synthesizers)} synthesizers"
             )
-        self._backends = [_Backend(s, n) for s, n in zip(synthesizers, names, strict=True)]
         self._format = formats[0]
+        self._backends = [
+            _Backend(s, n, self._format) for s, n in zip(synthesizers, names, strict=True)
+        ]
         self.timeouts = timeouts or FallbackTimeouts()
         # The optional members of the Synthesizer protocol, as the pipeline reads them.
         self.accepts_previous_text = any(b.accepts_previous_text for b in self._backends)
@@ -157,7 +165,7 @@ class FallbackSynthesizer:
 
     @property
     def audio_format(self) -> AudioFormat:
-        """The audio format every backend produces."""
+        """The format of the audio: the first backend's."""
         return self._format
 
     @property
@@ -201,6 +209,10 @@ class FallbackSynthesizer:
         last_error: BaseException | None = None
         for backend in self._order():
             audio = _start(backend, text, previous_text)
+            if backend.resample_to is not None:
+                audio = _resampled(
+                    audio, PcmResampler(backend.synthesizer.audio_format, backend.resample_to)
+                )
             async with aclosing(audio):
                 try:
                     first = await self._first_audio(backend, audio)
@@ -279,6 +291,20 @@ def _start(backend: _Backend, text: str, previous_text: str | None) -> AsyncIter
             f"{type(result).__name__}, not an async iterator of bytes"
         )
     )
+
+
+async def _resampled(audio: AsyncIterator[Any], resampler: PcmResampler) -> AsyncIterator[Any]:
+    """``audio`` converted by ``resampler``: timings as they are, no empty pieces."""
+    async with aclosing(audio):
+        async for item in audio:
+            if isinstance(item, (bytes, bytearray, memoryview)):
+                item = resampler.feed(bytes(item))
+                if not item:
+                    continue
+            yield item
+    rest = resampler.flush()
+    if rest:
+        yield rest
 
 
 async def _raising(error: Exception) -> AsyncIterator[object]:
