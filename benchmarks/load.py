@@ -198,6 +198,34 @@ def lower_bound_ttfa(text: str) -> float:
     return float(anyio.run(main, backend="trio", backend_options={"clock": clock}))
 
 
+class _StepCounter(trio.abc.Instrument):
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        self.steps += 1
+
+
+def task_steps(text: str, mode: str) -> tuple[int, int]:
+    """Task steps (one per wake-up of a task) and events of one session, simulated time.
+
+    Deterministic: what a session costs in scheduling, free of the machine's noise.
+    """
+    segmenter = IncrementalSegmenter()
+    segments = [s.speech_text for s in [*segmenter.push(text), *segmenter.flush()]]
+
+    async def main() -> int:
+        if mode == "library":
+            return (await library_session(text, anyio.current_time())).events
+        return (await floor_session(text, segments, anyio.current_time())).events
+
+    counter = _StepCounter()
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    options = {"clock": clock, "instruments": [counter]}
+    events = anyio.run(main, backend="trio", backend_options=options)
+    return counter.steps, events
+
+
 def child(mode: str, backend: str, sessions: int, tokens: int) -> None:
     text = make_reply(tokens)
     result = anyio.run(run_sessions, mode, sessions, text, backend=backend)
@@ -295,6 +323,17 @@ def main() -> None:
         "CPU load",
     ]
     table = markdown_table(headers, rows)
+    library_steps, library_events = task_steps(text, "library")
+    floor_steps, world_events = task_steps(text, "floor")
+    steps_table = markdown_table(
+        ["", "task steps per session", "per world event", "events per session"],
+        [
+            ["library", str(library_steps), f"{library_steps / world_events:.2f}",
+             str(library_events)],
+            ["floor", str(floor_steps), f"{floor_steps / world_events:.2f}", str(world_events)],
+        ],
+    )  # fmt: skip
+    print(steps_table)
     largest = ", ".join(
         f"{backend}: {best.get(backend, 0) or 'none of those measured'}"
         for backend in args.backends.split(",")
@@ -318,6 +357,10 @@ def main() -> None:
         "is CPU time over wall time (100% = one core; the machine is shared, so expect "
         "noise of a few µs per event).\n\n"
         f"{table}\n"
+        "Scheduling, free of the machine's noise: one session alone in simulated time "
+        "(trio's `MockClock`), counting task steps (each time a task wakes up) with a trio "
+        "instrument; the world's events are the LLM's tokens and the TTS's chunks.\n\n"
+        f"{steps_table}\n"
         f"Largest session count with p99 under {P99_TARGET * 1000:g} ms and no stall: "
         f"{largest}.\n"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
+from contextlib import closing
 
 import anyio
 from anyio.abc import TaskGroup
@@ -11,7 +12,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._audio import Synthesizer
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
-from ._merge import DEFAULT_MAX_BUFFER, deliver
+from ._mailbox import Mailbox, MailboxSender
+from ._merge import DEFAULT_MAX_BUFFER
 from ._playback import PlaybackClock
 from ._prewarm import has_prewarm, prewarm_quietly
 from ._reply import ReplyControl, ReplyStream
@@ -136,15 +138,14 @@ async def stream_reply(
         segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
             MAX_PENDING_SEGMENTS
         )
-        events_send, events_receive = anyio.create_memory_object_stream[Event](max_buffered_events)
+        events = Mailbox[Event](max_buffered_events)
         speakers = SpeakerLog()
         # The synthesis tasks, started as the block below is entered, inherit this
         # reply's speaker log (see _speakers.py); the consumer's code does not.
         with (
             segments_send,
             segments_receive,
-            events_send,
-            events_receive,
+            closing(events),
             publishing(speakers) as withdraw_speakers,
         ):
             async with (
@@ -155,25 +156,24 @@ async def stream_reply(
             ):
                 withdraw_speakers()
                 control.chunks = chunks
-                # Each stage sends through its own clone: the stream ends when both close.
+                # Each stage sends through its own sender: the stream ends when all close.
                 stages.start_soon(
                     _read_llm,
                     tokens,
                     idle_flush,
                     reply_segmenter,
                     segments_send.clone(),
-                    events_send.clone(),
+                    events.sender(),
                     control,
                 )
-                stages.start_soon(_audio_events, chunks, events_send.clone(), control, speakers)
-                stages.start_soon(watch_stalls, playback, events_send.clone(), control)
+                stages.start_soon(_audio_events, chunks, events.sender(), control, speakers)
+                stages.start_soon(watch_stalls, playback, events.sender(), control)
                 if has_prewarm(synthesizer):
                     # Beside the LLM, never before it: tokens do not wait for it.
                     stages.start_soon(prewarm_quietly, synthesizer, type(synthesizer).__name__)
                 segments_send.close()
-                events_send.close()
                 try:
-                    yield ReplyStream(events_receive, progressive.audio_format, control, playback)
+                    yield ReplyStream(events, progressive.audio_format, control, playback)
                 finally:
                     control.closed = True
                     # Stop the LLM and the TTS together, so that their cleanups overlap.
@@ -186,7 +186,7 @@ async def _read_llm(
     idle_flush: float | None,
     segmenter: IncrementalSegmenter,
     segments: MemoryObjectSendStream[Segment],
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
     """Read the LLM: forward each delta at once, segment it, hand segments to the TTS."""
@@ -280,8 +280,8 @@ class _ConsumerGone(Exception):
     """The reply stream's consumer left: a stage stops quietly."""
 
 
-async def _send(events: MemoryObjectSendStream[Event], event: Event) -> None:
-    if not await deliver(events, event):
+async def _send(events: MailboxSender[Event], event: Event) -> None:
+    if not await events.deliver(event):
         raise _ConsumerGone
 
 
@@ -289,7 +289,7 @@ async def _forward(
     deltas: AsyncIterator[str | _Idle],
     segmenter: IncrementalSegmenter,
     segments: MemoryObjectSendStream[Segment],
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
     """Forward each delta, then the segments it completed (which also go to the TTS)."""
@@ -312,7 +312,7 @@ async def _forward(
 async def _hand_over(
     completed: list[Segment],
     segments: MemoryObjectSendStream[Segment],
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
     for segment in completed:
@@ -330,7 +330,7 @@ async def _hand_over(
 
 async def _audio_events(
     chunks: AudioChunkStream,
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
     speakers: SpeakerLog,
 ) -> None:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import anyio
 import anyio.lowlevel
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ._audio import AudioFormat
 from ._events import (
@@ -21,6 +20,7 @@ from ._events import (
     TokenEvent,
 )
 from ._loopclock import loop_clock
+from ._mailbox import Mailbox
 from ._playback import PlaybackClock
 from ._spoken import DEFAULT_CHARS_PER_SECOND, SegmentAudio, SpokenText, spoken_text
 from ._synthesizer import AudioChunkStream
@@ -72,7 +72,7 @@ class ReplyStream(AsyncIterator[Event]):
 
     def __init__(
         self,
-        events: MemoryObjectReceiveStream[Event],
+        events: Mailbox[Event],
         audio_format: AudioFormat,
         control: ReplyControl,
         playback: PlaybackClock,
@@ -238,10 +238,10 @@ class ReplyStream(AsyncIterator[Event]):
                 # A cancellation point that costs no scheduling round trip when an event
                 # is ready; it comes before the event is taken, so none is lost.
                 await anyio.lowlevel.checkpoint_if_cancelled()
-                try:
-                    event = self._events.receive_nowait()
-                except anyio.WouldBlock:
-                    event = await self._events.receive()
+                event = self._events.receive_nowait()
+            except anyio.WouldBlock:
+                await self._events.wait_readable()  # one wake-up, then take it above
+                continue
             except anyio.EndOfStream:
                 return self._finish()
             except anyio.ClosedResourceError:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 
 import anyio
-from anyio.streams.memory import MemoryObjectSendStream
 
 from ._events import Event, StallEvent
-from ._merge import deliver
+from ._mailbox import MailboxSender
 from ._playback import PlaybackClock
 from ._reply import ReplyControl
 
@@ -25,7 +24,7 @@ _RESOLUTION = 1e-6
 
 
 async def watch_stalls(
-    playback: PlaybackClock, events: MemoryObjectSendStream[Event], control: ReplyControl
+    playback: PlaybackClock, events: MailboxSender[Event], control: ReplyControl
 ) -> None:
     """Send a StallEvent each time playback runs dry while more audio is expected.
 
@@ -43,6 +42,6 @@ async def watch_stalls(
                 continue
             if not control.more_audio_expected():
                 await anyio.sleep_forever()  # the reply's audio is complete: no stall
-            if not await deliver(events, StallEvent(playback.delivered)):
+            if not await events.deliver(StallEvent(playback.delivered)):
                 return
             await playback.wait_changed(math.inf)  # until audio comes (or a report)
