@@ -84,6 +84,12 @@ ABBREVIATIONS = [
     "J.",
     "A.",
     "B.",
+    "Sun.",
+    "Tab.",
+    "Bros.",
+    "Dist.",
+    "Hauptstr.",
+    "стр.",
 ]
 NUMBERS = [
     "3",
@@ -214,7 +220,7 @@ KNOBS: list[dict[str, Any]] = [
     {"max_chars": 12, "min_chars": 0, "first_clause_chars": None},
     {"max_chars": 60, "speak_code": True, "normalize": None},
 ]
-LANGUAGES = ["en", "de", "fr", "es", "it", "ru", "hi", "zh", "ja", "xx"]
+LANGUAGES = ["en", "de", "fr", "es", "it", "ru", "bg", "hi", "zh", "ja", "xx"]
 
 
 @fuzz_settings
