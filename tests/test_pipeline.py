@@ -292,7 +292,28 @@ def test_idle_flush_speaks_the_words_so_far_when_the_llm_pauses() -> None:
     check_reply(events, "Let me check that for you. Done.")
 
 
-async def test_idle_flush_off_by_default_and_validated() -> None:
+def test_idle_flush_is_off_by_default() -> None:
+    """Without idle_flush a long pause cuts nothing: the pause is no segment boundary."""
+
+    async def paused_llm() -> AsyncIterator[str]:
+        for token in ["Let", " me", " check", " that"]:
+            yield token
+        await anyio.sleep(30)  # far longer than any idle_flush would wait
+        for token in [" for", " you.", " Done."]:
+            yield token
+
+    async def main() -> list[Event]:
+        async with stream_reply(paused_llm(), ScriptedSynthesizer()) as events:
+            return [event async for event in events]
+
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    events = anyio.run(main, backend="trio", backend_options={"clock": clock})
+    segments = [event.segment.text for event in events if isinstance(event, SegmentEvent)]
+    assert segments == ["Let me check that for you.", "Done."]
+    check_reply(events, "Let me check that for you. Done.")
+
+
+async def test_idle_flush_is_validated() -> None:
     with pytest.raises(ValueError, match="idle_flush"):
         async with stream_reply(["x"], ScriptedSynthesizer(), idle_flush=0):
             pass
