@@ -34,6 +34,7 @@ def serve(config: WebDemoConfig, out: TextIO = sys.stdout) -> None:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((config.host, config.port))
+        sock.listen()  # connections to the printed URL wait for uvicorn instead of failing
         port = sock.getsockname()[1]
         host = f"[{config.host}]" if family == socket.AF_INET6 else config.host
         out.write(f"e2estream web demo: http://{host}:{port}/  (Ctrl-C to stop)\n")
