@@ -435,7 +435,9 @@ async function main() {
     if (config.scripted) $("text").value = config.replies[$("language").value];
   };
   $("language").addEventListener("change", fill);
+  if (config.languages.includes(config.language)) $("language").value = config.language;
   fill();
+  if (config.text !== null) $("text").value = config.text; // --text
   $("speak").addEventListener("click", speak);
   $("interrupt").addEventListener("click", interrupt);
   setInterval(meter, METER_MS);
