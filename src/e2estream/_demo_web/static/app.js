@@ -320,7 +320,10 @@ function facts() {
     ["first segment handed to the TTS", fmt(r.segments.length ? r.segments[0].t : null)],
     ["first audio arrived", fmt(firstAudio ? firstAudio.t : null)],
     ["first audio plays", fmt(firstAudio ? pageTime(firstAudio.start) : null)],
-    ["last token (LLM done)", fmt(r.finished || r.done ? lastToken : null)],
+    [
+      r.done !== null && r.done.interrupted ? "last token (then the LLM was cancelled)" : "last token (LLM done)",
+      fmt(r.finished || r.done ? lastToken : null),
+    ],
   ];
   if (r.baseline !== null && lastToken !== null) {
     const sequential = lastToken + r.baseline + LEAD;
@@ -410,7 +413,8 @@ function draw() {
   if (r.interrupt !== null) {
     const at = x(r.interrupt.t);
     parts.push(`<line x1="${at}" x2="${at}" y1="8" y2="135" stroke="#c22" stroke-width="2"/>`);
-    parts.push(`<text x="${at + 3}" y="135">interrupt</text>`);
+    const anchor = at > width - 80 ? `x="${at - 3}" text-anchor="end"` : `x="${at + 3}"`;
+    parts.push(`<text ${anchor} y="135">interrupt</text>`);
   }
   svg.innerHTML = parts.join("");
 }
