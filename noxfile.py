@@ -102,10 +102,17 @@ def pythons(session: nox.Session) -> None:
     )
 
 
-# The HTTP fault suite, run with one client package only: the backends take a client of
-# either (and make their own of whichever is installed); token_source reads both kinds of
-# response. Without the SDK tests, whose openai/anthropic require httpx2.
-HTTP_TESTS = ["tests/faults"]
+# The HTTP tests, run with one client package only: the backends take a client of either
+# (and make their own of whichever is installed, httpx2 first); token_source reads both
+# kinds of response. A case of the absent package is skipped, and the absence is asserted.
+# Without the SDK tests (test_sources_live.py): openai and anthropic require httpx2.
+HTTP_TESTS = [
+    "tests/faults",
+    "tests/test_backend_http.py",
+    "tests/test_backend_openai.py",
+    "tests/test_backend_elevenlabs.py",
+    "tests/test_sources_decoders.py",
+]
 HTTP_TEST_DEPS = [
     "pytest>=8.3",
     "hypothesis>=6.100",
@@ -117,21 +124,30 @@ HTTP_TEST_DEPS = [
 ABSENT = "import importlib.util, sys; sys.exit(importlib.util.find_spec({!r}) is not None)"
 
 
+def install_with_http_client(session: nox.Session, package: str) -> None:
+    """Install e2estream with its run-time dependencies, ``package`` as the HTTP client."""
+    session.install("--no-deps", "-e", ".")
+    runtime = PYPROJECT["project"]["dependencies"]
+    # httpx2's requirement is the run-time one, httpx's the test group's.
+    known = [*runtime, *PYPROJECT["dependency-groups"]["test"]]
+    client = next(dep for dep in known if re.match(rf"{package}\b", dep))
+    others = [dep for dep in runtime if not dep.startswith("httpx")]
+    session.install(*others, client, *HTTP_TEST_DEPS)
+    absent = "httpx2" if package == "httpx" else "httpx"
+    session.run("python", "-c", ABSENT.format(absent))
+
+
 @nox.session(python="3.11")
 def http_httpx_only(session: nox.Session) -> None:
-    """The HTTP fault suite with httpx installed and httpx2 not."""
-    session.install("-e", ".")
-    session.install(*HTTP_TEST_DEPS)
-    session.run("python", "-c", ABSENT.format("httpx2"))
+    """The HTTP tests with httpx installed and httpx2 not (a host with the old client)."""
+    install_with_http_client(session, "httpx")
     session.run("pytest", *HTTP_TESTS, *session.posargs)
 
 
 @nox.session(python="3.11")
 def http_httpx2_only(session: nox.Session) -> None:
-    """The HTTP fault suite with httpx2 installed and httpx not (e2estream without deps)."""
-    session.install("--no-deps", "-e", ".")
-    session.install("anyio>=4.4", "typing-extensions>=4.10", "httpx2>=2.12", *HTTP_TEST_DEPS)
-    session.run("python", "-c", ABSENT.format("httpx"))
+    """The HTTP tests with httpx2, the run-time dependency, and no httpx."""
+    install_with_http_client(session, "httpx2")
     session.run("pytest", *HTTP_TESTS, *session.posargs)
 
 
@@ -242,5 +258,6 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/latency.py", *session.posargs)
     session.run("python", "benchmarks/segmentation.py")
     session.run("python", "benchmarks/interrupt.py")
+    session.run("python", "benchmarks/streaming_input.py")
     session.run("python", "benchmarks/espeak_timings.py")
     session.run("python", "benchmarks/piper_latency.py")

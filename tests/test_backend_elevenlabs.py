@@ -9,7 +9,6 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +17,7 @@ from e2estream import (
     AudioFormat,
     ErrorEvent,
     ProgressiveSynthesizer,
+    RequestSynthesizer,
     Segment,
     SegmentDoneEvent,
     SynthesisError,
@@ -26,7 +26,8 @@ from e2estream import (
     TTSAuthenticationError,
     stream_reply,
 )
-from e2estream.backends import ElevenLabsSpeech
+from e2estream.backends import ElevenLabsSpeech, RetryPolicy
+from live_server import client_package
 from test_backend_http import PCM, Peer, by_text, status, stream
 
 # The fixtures, by name, so that pytest finds them here too.
@@ -53,7 +54,7 @@ def make_tts(peer: Peer, **kwargs: Any) -> ElevenLabsSpeech:
     # The peer streams raw audio, as /stream does; the timestamped body is tested below.
     options: dict[str, Any] = {
         "api_key": KEY,
-        "retry_base_delay": 0.001,
+        "retry": RetryPolicy(base_delay=0.001),
         "base_url": peer.url,
         "timestamps": False,
     }
@@ -99,9 +100,22 @@ async def test_consecutive_segments_carry_the_previous_text(peer: Peer) -> None:
     assert [r.body["text"] for r in peer.requests] == segments
 
 
-def test_declares_the_previous_text_and_timings_contracts_and_is_a_synthesizer() -> None:
+async def test_the_pipeline_sends_each_segment_with_the_previous_one(peer: Peer) -> None:
+    peer.script = [stream(PCM[:2])]
+    async with make_tts(peer) as tts:
+        progressive = ProgressiveSynthesizer(tts)
+        sentences = ["The first sentence is here. ", "The second one follows. ", "The end."]
+        async with progressive.stream(sentences) as chunks:
+            errors = [chunk.error async for chunk in chunks if chunk.final]
+    assert errors == [None, None, None]
+    assert [r.body["text"] for r in peer.requests] == [s.strip() for s in sentences]
+    previous = [r.body.get("previous_text") for r in peer.requests]
+    assert previous == [None, sentences[0].strip(), sentences[1].strip()]
+
+
+def test_declares_the_request_and_timings_contracts_and_is_a_synthesizer() -> None:
     tts = ElevenLabsSpeech("v", api_key=KEY)
-    assert ElevenLabsSpeech.accepts_previous_text is True
+    assert isinstance(tts, RequestSynthesizer)
     assert tts.provides_timings is True
     assert isinstance(tts, Synthesizer)
     as_protocol: Synthesizer = tts  # mypy checks the signatures fit the protocol
@@ -163,14 +177,15 @@ async def test_failure_after_first_byte(peer: Peer) -> None:
 
 
 async def test_environment_key_is_sent_to_elevenlabs_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    http = client_package()
     monkeypatch.setenv("ELEVENLABS_API_KEY", "env-key")
     seen: list[str | None] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         seen.append(request.headers.get("xi-api-key"))
-        return httpx.Response(200, content=b"\0\0")
+        return http.Response(200, content=b"\0\0")
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+    async with http.AsyncClient(transport=http.MockTransport(handler)) as client:
         for base_url in ["https://api.elevenlabs.io", "https://api.eu.residency.elevenlabs.io"]:
             tts = ElevenLabsSpeech("v", base_url=base_url, client=client, timestamps=False)
             await collect(tts.synthesize("a"))
@@ -229,19 +244,20 @@ def split_at(body: bytes, cuts: list[int]) -> list[bytes]:
 
 async def speak_timed(
     pieces: list[bytes], text: str, **options: Any
-) -> tuple[list[bytes | TextTiming], list[httpx.Request]]:
+) -> tuple[list[bytes | TextTiming], list[Any]]:
     """Synthesize ``text`` against a mock server sending ``pieces`` as its body."""
-    requests: list[httpx.Request] = []
+    http = client_package()
+    requests: list[Any] = []
 
     async def body() -> AsyncIterator[bytes]:
         for piece in pieces:
             yield piece
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         requests.append(request)
-        return httpx.Response(200, content=body(), headers={"content-type": "application/json"})
+        return http.Response(200, content=body(), headers={"content-type": "application/json"})
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+    async with http.AsyncClient(transport=http.MockTransport(handler)) as client:
         tts = ElevenLabsSpeech("v", api_key=KEY, client=client, **options)
         items = [item async for item in tts.synthesize(text)]
     return items, requests
@@ -428,16 +444,17 @@ def test_timestamps_with_a_compressed_format_or_a_wrong_type_is_refused() -> Non
 
 
 async def test_timings_reach_the_audio_chunks_of_progressive_synthesizer() -> None:
+    http = client_package()
     segments = [Segment(0, 0, 12, "First words."), Segment(1, 13, 29, "Then more words.")]
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         text = json.loads(request.content)["text"]
         line = timed_line(b"\1\0" * 2400, text, [0.01 * i for i in range(len(text))])
-        return httpx.Response(200, content=line)
+        return http.Response(200, content=line)
 
     spoken: dict[int, list[tuple[str, float]]] = {0: [], 1: []}
     async with (
-        httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client,
+        http.AsyncClient(transport=http.MockTransport(handler)) as client,
         ProgressiveSynthesizer(ElevenLabsSpeech("v", client=client)).stream(segments) as chunks,
     ):
         async for chunk in chunks:
@@ -452,23 +469,24 @@ async def test_timings_reach_the_audio_chunks_of_progressive_synthesizer() -> No
 
 
 async def test_a_retried_request_times_its_words_from_the_attempt_that_spoke() -> None:
+    http = client_package()
     attempts = 0
 
     async def failing() -> AsyncIterator[bytes]:
         # Alignment without audio yet, then the connection drops: retried, since no
         # audio was yielded, and the timings of this attempt must not leak into the next.
         yield timed_line(b"", "Hi", [0.5, 0.6])
-        raise httpx.ReadError("connection reset")
+        raise http.ReadError("connection reset")
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         nonlocal attempts
         attempts += 1
         if attempts == 1:
-            return httpx.Response(200, content=failing())
-        return httpx.Response(200, content=timed_line(b"\1\0" * 240, "Hi", [0.0, 0.01]))
+            return http.Response(200, content=failing())
+        return http.Response(200, content=timed_line(b"\1\0" * 240, "Hi", [0.0, 0.01]))
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-        tts = ElevenLabsSpeech("v", client=client, retry_base_delay=0.001)
+    async with http.AsyncClient(transport=http.MockTransport(handler)) as client:
+        tts = ElevenLabsSpeech("v", client=client, retry=RetryPolicy(base_delay=0.001))
         items = [item async for item in tts.synthesize("Hi")]
     assert attempts == 2
     assert merged(items) == [(0, 2, 0.0, 0.06), b"\1\0" * 240]

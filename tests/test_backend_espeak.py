@@ -34,7 +34,7 @@ from e2estream import (
     TextTiming,
     stream_reply,
 )
-from e2estream.backends import EspeakSynthesizer, espeak
+from e2estream.backends import EspeakSynthesizer
 from e2estream.backends import _espeak_binding as binding
 from e2estream.backends import _espeak_engine as espeak_engine
 from e2estream.backends.espeak import EspeakVoice
@@ -88,17 +88,16 @@ def engine() -> espeak_engine.Engine:
 
 
 @pytest.fixture
-def jobs(engine: espeak_engine.Engine, monkeypatch: pytest.MonkeyPatch) -> list[espeak_engine.Job]:
+def job_log(engine: espeak_engine.Engine) -> Iterator[espeak_engine.JobLog]:
+    """What the engine did during the test (its watch() seam)."""
+    with engine.watch() as log:
+        yield log
+
+
+@pytest.fixture
+def jobs(job_log: espeak_engine.JobLog) -> list[espeak_engine.Job]:
     """Every job submitted to the engine during the test, in submission order."""
-    recorded: list[espeak_engine.Job] = []
-    original = engine.speak
-
-    def speak(job: espeak_engine.Job) -> None:
-        recorded.append(job)
-        original(job)
-
-    monkeypatch.setattr(engine, "speak", speak)
-    return recorded
+    return job_log.jobs
 
 
 async def engine_idle(engine: espeak_engine.Engine) -> None:
@@ -152,12 +151,11 @@ async def test_long_sentence_streams_in_many_callback_sized_chunks() -> None:
 
 
 async def test_chunks_flow_while_espeak_is_still_synthesizing(
-    jobs: list[espeak_engine.Job], monkeypatch: pytest.MonkeyPatch
+    jobs: list[espeak_engine.Job],
 ) -> None:
     # With room for a single chunk, eSpeak must wait for the consumer after each one:
     # the whole text can only come through if chunks are handed over mid-synthesis.
-    monkeypatch.setattr(espeak, "_MAX_AHEAD_SECONDS", 0.01)
-    tts = EspeakSynthesizer()
+    tts = EspeakSynthesizer(max_buffered_seconds=0.01)
     received = 0
     with anyio.fail_after(TIMEOUT):
         async for chunk in tts.synthesize(ENGLISH):
@@ -362,10 +360,9 @@ async def test_event_loop_keeps_ticking_while_the_engine_is_busy(
 
 
 async def test_event_loop_keeps_ticking_while_espeak_is_mid_synthesis(
-    jobs: list[espeak_engine.Job], monkeypatch: pytest.MonkeyPatch
+    jobs: list[espeak_engine.Job],
 ) -> None:
-    monkeypatch.setattr(espeak, "_MAX_AHEAD_SECONDS", 0.01)
-    tts = EspeakSynthesizer()
+    tts = EspeakSynthesizer(max_buffered_seconds=0.01)
     ticks_while_speaking = 0
     with anyio.fail_after(TIMEOUT):
         async with anyio.create_task_group() as task_group:
@@ -391,8 +388,8 @@ async def test_event_loop_keeps_ticking_while_espeak_is_mid_synthesis(
 async def test_early_close_aborts_synthesis_and_later_calls_work(
     engine: espeak_engine.Engine, jobs: list[espeak_engine.Job]
 ) -> None:
-    tts = EspeakSynthesizer()
-    limit = espeak._MAX_AHEAD_SECONDS * SAMPLE_RATE * 2
+    tts = EspeakSynthesizer(max_buffered_seconds=5.0)
+    limit = 5.0 * SAMPLE_RATE * 2
     with anyio.fail_after(TIMEOUT):
         audio = tts.synthesize(VERY_LONG)
         for _ in range(3):
@@ -402,7 +399,7 @@ async def test_early_close_aborts_synthesis_and_later_calls_work(
     (job,) = jobs
     assert job.cancelled
     assert job.done
-    # It stopped at the hand-off bound (about 30 s) instead of speaking 160 s of text.
+    # It stopped at the hand-off bound (5 s) instead of speaking 160 s of text.
     assert job.produced <= limit + 2 * BUFFER_BYTES
     with anyio.fail_after(TIMEOUT):
         assert seconds(b"".join(await speak(tts, "Still working."))) > 0.5
@@ -465,12 +462,17 @@ async def test_cancelled_while_queued_is_skipped_and_leaves_no_waiter(
 
 
 async def test_espeak_failure_raises_synthesis_error_and_engine_recovers(
-    jobs: list[espeak_engine.Job],
+    engine: espeak_engine.Engine,
 ) -> None:
-    broken = EspeakSynthesizer()
-    broken._espeak_name = "no/such-voice"  # bypass validation to make eSpeak fail
-    with anyio.fail_after(TIMEOUT), pytest.raises(SynthesisError, match="no/such-voice"):
-        await speak(broken, "Hello.")
+    def unloadable_voice(job: espeak_engine.Job) -> None:
+        job.voice = "no/such-voice"  # past the constructor's checks: eSpeak itself fails
+
+    with (
+        engine.watch(before_run=unloadable_voice),
+        anyio.fail_after(TIMEOUT),
+        pytest.raises(SynthesisError, match="no/such-voice"),
+    ):
+        await speak(EspeakSynthesizer(), "Hello.")
     with anyio.fail_after(TIMEOUT):
         assert seconds(b"".join(await speak(EspeakSynthesizer(), "Hello."))) > 0.3
 
@@ -479,8 +481,9 @@ async def test_espeak_failure_raises_synthesis_error_and_engine_recovers(
 
 
 async def test_concurrent_calls_are_serialized_and_each_gets_its_own_audio(
-    engine: espeak_engine.Engine, jobs: list[espeak_engine.Job], monkeypatch: pytest.MonkeyPatch
+    engine: espeak_engine.Engine, job_log: espeak_engine.JobLog
 ) -> None:
+    jobs = job_log.jobs
     slow_german = EspeakSynthesizer(language="de", rate=110)
     fast_english = EspeakSynthesizer(language="en", rate=330, pitch=70)
     # Alone first, for reference. eSpeak's output is not bit-exact between runs (its
@@ -491,16 +494,7 @@ async def test_concurrent_calls_are_serialized_and_each_gets_its_own_audio(
     }
     assert alone["de"] > 2 * alone["en"]
     jobs.clear()
-
-    log: list[tuple[str, espeak_engine.Job, int]] = []
-    original = engine._speak
-
-    def logged_speak(job: espeak_engine.Job) -> None:
-        log.append(("start", job, threading.get_ident()))
-        original(job)
-        log.append(("end", job, threading.get_ident()))
-
-    monkeypatch.setattr(engine, "_speak", logged_speak)
+    job_log.runs.clear()
     together: dict[str, float] = {}
 
     async def run(key: str, tts: EspeakSynthesizer, text: str) -> None:
@@ -515,13 +509,13 @@ async def test_concurrent_calls_are_serialized_and_each_gets_its_own_audio(
             gate.set()
 
     first, second = jobs
-    assert [(event, job) for event, job, _ in log] == [
+    assert [(event, job) for event, job, _ in job_log.runs] == [
         ("start", first),
         ("end", first),
         ("start", second),
         ("end", second),
     ]
-    assert {thread for _, _, thread in log} == {engine.thread.ident}
+    assert {thread for _, _, thread in job_log.runs} == {engine.thread.ident}
     for key in ("de", "en"):
         assert together[key] == pytest.approx(alone[key], rel=0.05)
 
@@ -648,6 +642,8 @@ async def test_create_loads_without_blocking() -> None:
         ({"voice": "en+nobody"}, "no voice variant 'nobody'"),
         ({"voice": "en+f3", "variant": "f2"}, "already names a variant"),
         ({"language": "en", "voice": "en"}, "not both"),
+        ({"max_buffered_seconds": 0}, "max_buffered_seconds must be a positive, finite"),
+        ({"max_buffered_seconds": float("inf")}, "max_buffered_seconds must be a positive"),
     ],
 )
 def test_bad_options_raise_value_error(kwargs: dict[str, object], message: str) -> None:
@@ -657,7 +653,14 @@ def test_bad_options_raise_value_error(kwargs: dict[str, object], message: str) 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"rate": "fast"}, {"rate": True}, {"pitch": 5.5}, {"language": 1}, {"voice": b"en"}],
+    [
+        {"rate": "fast"},
+        {"rate": True},
+        {"pitch": 5.5},
+        {"language": 1},
+        {"voice": b"en"},
+        {"max_buffered_seconds": "1"},
+    ],
 )
 def test_options_of_the_wrong_type_raise_type_error(kwargs: dict[str, object]) -> None:
     with pytest.raises(TypeError):

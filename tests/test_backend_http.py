@@ -3,7 +3,9 @@
 A scripted starlette app on uvicorn (one per module, in a thread) answers each request
 with the next step of the test's script; it records every request, and whether its
 streamed body finished or was cut off by the client. The backends drive it with real
-httpx connections, on asyncio and trio. Also here: the pure helpers of ``_http``.
+connections, on asyncio and trio, through their own client (httpx2 when installed, else
+httpx) or a borrowed one of either package: the module passes with either package or
+both installed. Also here: the pure helpers of ``_http``.
 
 ``Peer`` and its steps are imported by the OpenAI and ElevenLabs backend tests.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -20,7 +23,6 @@ from email.utils import formatdate
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,12 +30,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from e2estream import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
+from e2estream._http_messages import message_from_body
 from e2estream._redact import redact_url
-from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
+from e2estream.backends import ElevenLabsSpeech, HTTPTimeouts, OpenAISpeech, RetryPolicy
 from e2estream.backends._guards import audio_media_type
-from e2estream.backends._http_messages import message_from_body as _message_from_body
-from e2estream.backends._retry import RetryPolicy, retry_after
-from live_server import live_server
+from e2estream.backends._http_settings import retry_after
+from live_server import LiveServer, client_package, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -57,6 +59,7 @@ class Peer:
     """The scripted server's state, shared between the test and the server thread."""
 
     url: str = ""
+    live: LiveServer | None = None
     script: list[Step] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     #: Set by the test to let a waiting step go on.
@@ -179,8 +182,9 @@ def stall_headers() -> Step:
 def server() -> Iterator[Peer]:
     peer = Peer()
     app = Starlette(routes=[Route("/{path:path}", peer.handle, methods=["POST"])])
-    with live_server(app) as url:
-        peer.url = url
+    with serve(app) as live:
+        peer.url = live.url
+        peer.live = live
         yield peer
         peer.gate.set()
 
@@ -192,8 +196,12 @@ def peer(server: Peer) -> Iterator[Peer]:
     server.gate.set()
 
 
+#: Retries with short waits, for tests that do not time them.
+FAST_RETRY = RetryPolicy(max_retries=3, base_delay=0.001)
+
+
 def make_tts(peer: Peer, **kwargs: Any) -> OpenAISpeech:
-    options: dict[str, Any] = {"retry_base_delay": 0.001, "max_retries": 3}
+    options: dict[str, Any] = {"retry": FAST_RETRY}
     options.update(kwargs)
     return OpenAISpeech(base_url=peer.url + "/v1", **options)
 
@@ -225,10 +233,11 @@ async def test_first_audio_arrives_before_the_server_finished(peer: Peer) -> Non
     assert await peer.first_finished()
 
 
-async def test_borrowed_client_is_reused_for_concurrent_requests(peer: Peer) -> None:
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
+async def test_borrowed_client_is_reused_for_concurrent_requests(peer: Peer, package: str) -> None:
     peer.script = [stream(PCM)]
     results: dict[str, bytes] = {}
-    async with httpx.AsyncClient() as client:
+    async with client_package(package).AsyncClient() as client:
         tts = make_tts(peer, client=client)
 
         async def run(text: str) -> None:
@@ -244,13 +253,16 @@ async def test_borrowed_client_is_reused_for_concurrent_requests(peer: Peer) -> 
 
 
 async def test_own_client_is_closed_by_aclose(peer: Peer) -> None:
+    assert peer.live is not None
+    assert await peer.live.wait_all_closed() == 0  # what earlier tests' clients held
     peer.script = [stream(PCM)]
     tts = make_tts(peer)
     assert b"".join(await collect(tts.synthesize("a"))) == b"".join(PCM)
-    client = tts._client
-    assert isinstance(client, httpx.AsyncClient)  # httpx is installed: it comes first
+    # The backend's own client keeps the connection for the next segment...
+    assert peer.live.open_connections() == 1
     await tts.aclose()
-    assert client.is_closed
+    # ...and closing the backend closes that client, hence the connection.
+    assert await peer.live.wait_all_closed() == 0
     await tts.aclose()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
         await collect(tts.synthesize("again"))
@@ -310,7 +322,7 @@ async def test_429_with_retry_after_is_retried(
 ) -> None:
     caplog.set_level(logging.INFO, logger="e2estream")
     peer.script = [status(429, headers={"Retry-After": "0.01"}), stream(PCM)]
-    async with make_tts(peer, retry_base_delay=5.0) as tts:
+    async with make_tts(peer, retry=RetryPolicy(max_retries=3, base_delay=5.0)) as tts:
         audio = b"".join(await collect(tts.synthesize("Hi.")))
     assert audio == b"".join(PCM)
     assert len(peer.requests) == 2
@@ -331,7 +343,7 @@ async def test_503_is_retried_until_success(peer: Peer) -> None:
 
 async def test_retries_exhausted(peer: Peer) -> None:
     peer.script = [status(503, {"error": {"message": "overloaded"}})]
-    async with make_tts(peer, max_retries=2) as tts:
+    async with make_tts(peer, retry=RetryPolicy(max_retries=2, base_delay=0.001)) as tts:
         with pytest.raises(TTSHTTPError) as info:
             await collect(tts.synthesize("Hi."))
     assert info.value.status_code == 503
@@ -341,7 +353,7 @@ async def test_retries_exhausted(peer: Peer) -> None:
 
 async def test_no_retries_when_max_retries_is_zero(peer: Peer) -> None:
     peer.script = [status(500)]
-    async with make_tts(peer, max_retries=0) as tts:
+    async with make_tts(peer, retry=RetryPolicy(max_retries=0)) as tts:
         with pytest.raises(TTSHTTPError):
             await collect(tts.synthesize("Hi."))
     assert len(peer.requests) == 1
@@ -359,12 +371,13 @@ async def test_connection_refused_is_retried_then_fails() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    tts = OpenAISpeech(base_url=f"http://127.0.0.1:{port}/v1", retry_base_delay=0.001)
+    tts = OpenAISpeech(base_url=f"http://127.0.0.1:{port}/v1", retry=FAST_RETRY)
     async with tts:
         with pytest.raises(SynthesisError, match="could not get audio") as info:
             await collect(tts.synthesize("Hi."))
     assert not isinstance(info.value, TTSHTTPError)
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    # The backend's own client is of the preferred package installed: httpx2, else httpx.
+    assert isinstance(info.value.__cause__, client_package().ConnectError)
 
 
 # --- failures after audio began -------------------------------------------------------
@@ -387,7 +400,7 @@ async def test_failure_after_first_byte_is_not_retried(peer: Peer) -> None:
 @pytest.mark.parametrize("where", ["headers", "body"])
 async def test_first_byte_timeout(peer: Peer, where: str) -> None:
     peer.script = [stall_headers() if where == "headers" else stream(PCM, gate_after=0)]
-    async with make_tts(peer, first_byte_timeout=0.2) as tts:
+    async with make_tts(peer, timeouts=HTTPTimeouts(first_byte=0.2)) as tts:
         with pytest.raises(SynthesisTimeout, match="no audio"):
             await collect(tts.synthesize("Hi."))
     assert len(peer.requests) == 1  # a timeout is the latency budget: not retried
@@ -396,7 +409,7 @@ async def test_first_byte_timeout(peer: Peer, where: str) -> None:
 async def test_total_timeout_after_audio_began(peer: Peer) -> None:
     peer.script = [stream(PCM, gate_after=1)]
     received: list[bytes] = []
-    async with make_tts(peer, first_byte_timeout=None, total_timeout=0.6) as tts:
+    async with make_tts(peer, timeouts=HTTPTimeouts(first_byte=None, total=0.6)) as tts:
         with pytest.raises(SynthesisTimeout, match="total timeout"):
             await collect(tts.synthesize("Hi."), received)
     assert b"".join(received) == PCM[0]
@@ -406,7 +419,7 @@ async def test_total_timeout_after_audio_began(peer: Peer) -> None:
 async def test_total_timeout_ignores_the_consumers_own_time(peer: Peer) -> None:
     peer.script = [stream(PCM[:3], delay=0)]
     received: list[bytes] = []
-    async with make_tts(peer, total_timeout=0.5) as tts:
+    async with make_tts(peer, timeouts=HTTPTimeouts(total=0.5)) as tts:
         async for chunk in tts.synthesize("Hi."):
             received.append(chunk)
             # A slow consumer (backpressure), not a slow server: 3 x 0.25 s > 0.5 s.
@@ -457,7 +470,7 @@ async def test_api_key_never_appears_in_errors_reprs_or_logs(
     caplog.set_level(logging.DEBUG)
     # A careless server that echoes the key it was sent.
     peer.script = [status(code, {"error": {"message": f"Incorrect API key provided: {SECRET}"}})]
-    tts = make_tts(peer, api_key=SECRET, max_retries=1)
+    tts = make_tts(peer, api_key=SECRET, retry=RetryPolicy(max_retries=1, base_delay=0.001))
     assert SECRET not in repr(tts)
     assert SECRET not in str(tts)
     async with tts:
@@ -514,7 +527,7 @@ async def test_credentials_in_a_url_the_server_echoes_are_redacted(peer: Peer) -
 )
 def test_redact_url(url: str, shown: str) -> None:
     assert redact_url(url) == shown
-    assert redact_url(httpx.URL(url)) == shown
+    assert redact_url(client_package().URL(url)) == shown
 
 
 @pytest.mark.parametrize(
@@ -552,11 +565,11 @@ def test_invalid_response_limits(kwargs: dict[str, Any]) -> None:
 )
 def test_audio_media_types(content_type: str | None, audio: bool) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    assert audio_media_type(httpx.Response(200, headers=headers))[0] is audio
+    assert audio_media_type(client_package().Response(200, headers=headers))[0] is audio
 
 
-def _response(**headers: str) -> httpx.Response:
-    return httpx.Response(429, headers=headers)
+def _response(**headers: str) -> Any:
+    return client_package().Response(429, headers=headers)
 
 
 def test_retry_after_forms() -> None:
@@ -574,27 +587,47 @@ def test_retry_after_forms() -> None:
 
 
 def test_backoff_is_capped_jittered_and_honours_retry_after() -> None:
-    policy = RetryPolicy(None, None, 5, retry_base_delay=1.0, retry_max_delay=5.0)
+    policy = RetryPolicy(max_retries=5, base_delay=1.0, max_delay=5.0)
     for retry, ceiling in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 5.0), (10, 5.0)]:
-        delays = {policy.delay(retry, None) for _ in range(50)}
+        delays = {policy.delay(retry) for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jittered
     assert policy.delay(0, _response(**{"retry-after": "2"})) == 2.0
     assert policy.delay(0, _response(**{"retry-after": "60"})) == 5.0  # capped
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"first_byte_timeout": 0}, "first_byte_timeout"),
-        ({"total_timeout": -1}, "total_timeout"),
-        ({"max_retries": -1}, "max_retries"),
-        ({"retry_base_delay": -1}, "delays"),
-    ],
-)
-def test_invalid_policy(kwargs: dict[str, Any], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        OpenAISpeech(**kwargs)
+def test_settings_defaults_and_where_they_go() -> None:
+    assert RetryPolicy() == RetryPolicy(max_retries=2, base_delay=0.25, max_delay=8.0)
+    assert HTTPTimeouts() == HTTPTimeouts(first_byte=15.0, total=120.0, connect=10.0, read=30.0)
+    tts = OpenAISpeech()
+    assert (tts.retry, tts.timeouts) == (RetryPolicy(), HTTPTimeouts())
+    custom = ElevenLabsSpeech("v", retry=RetryPolicy(max_retries=0), timeouts=HTTPTimeouts(None))
+    assert custom.retry.max_retries == 0
+    assert custom.timeouts.first_byte is None
+    assert repr(RetryPolicy()).startswith("RetryPolicy(max_retries=2,")
+
+
+INVALID_SETTINGS: list[tuple[Callable[[], object], type[Exception], str]] = [
+    (lambda: HTTPTimeouts(first_byte=0), ValueError, r"HTTPTimeouts\.first_byte must be positive"),
+    (lambda: HTTPTimeouts(total=-1), ValueError, r"HTTPTimeouts\.total must be positive"),
+    (lambda: HTTPTimeouts(connect=math.inf), ValueError, r"HTTPTimeouts\.connect"),
+    (lambda: HTTPTimeouts(read="30"), TypeError, r"HTTPTimeouts\.read must be a number"),  # type: ignore[arg-type]
+    (lambda: RetryPolicy(max_retries=-1), ValueError, r"RetryPolicy\.max_retries must be >= 0"),
+    (lambda: RetryPolicy(max_retries=1.5), TypeError, r"RetryPolicy\.max_retries must be an int"),  # type: ignore[arg-type]
+    (lambda: RetryPolicy(max_retries=True), TypeError, r"RetryPolicy\.max_retries"),
+    (lambda: RetryPolicy(base_delay=-1), ValueError, r"RetryPolicy\.base_delay must be finite"),
+    (lambda: RetryPolicy(max_delay=math.nan), ValueError, r"RetryPolicy\.max_delay"),
+    (lambda: RetryPolicy(max_delay=None), TypeError, r"RetryPolicy\.max_delay .*not None"),  # type: ignore[arg-type]
+    (lambda: OpenAISpeech(retry=3), TypeError, r"retry must be RetryPolicy\(.*not 3"),  # type: ignore[arg-type]
+    (lambda: OpenAISpeech(timeouts=30.0), TypeError, r"timeouts must be HTTPTimeouts\("),  # type: ignore[arg-type]
+    (lambda: ElevenLabsSpeech("v", timeouts=RetryPolicy()), TypeError, r"HTTPTimeouts"),  # type: ignore[arg-type]
+]
+
+
+@pytest.mark.parametrize(("make", "error", "match"), INVALID_SETTINGS)
+def test_invalid_settings(make: Callable[[], object], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        make()
 
 
 @pytest.mark.parametrize(
@@ -609,4 +642,4 @@ def test_invalid_policy(kwargs: dict[str, Any], match: str) -> None:
     ],
 )
 def test_error_message_extraction(body: bytes, message: str) -> None:
-    assert _message_from_body(body, "Service Unavailable") == message
+    assert message_from_body(body, "Service Unavailable") == message

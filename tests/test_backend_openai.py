@@ -6,12 +6,14 @@ The retry, timeout and closing behaviour shared by all HTTP backends is tested i
 
 from __future__ import annotations
 
-import httpx
+from typing import Any
+
 import pytest
 
 from e2estream import AudioFormat, SynthesisError, Synthesizer
 from e2estream.backends import OpenAISpeech
 from e2estream.backends._wav import wav_header
+from live_server import client_package
 from test_backend_http import PCM, Peer, collect, make_tts, stream
 
 # The fixtures, by name, so that pytest finds them here too.
@@ -164,27 +166,26 @@ def openai_key(monkeypatch: pytest.MonkeyPatch) -> str:
     return key
 
 
-async def _authorization(tts: OpenAISpeech) -> str | None:
-    # MockTransport: the request never leaves the process.
+async def _authorization(**options: Any) -> str | None:
+    """The Authorization header ``OpenAISpeech(**options)`` sends (None if none)."""
+    http = client_package()
     seen: list[str | None] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         seen.append(request.headers.get("authorization"))
-        return httpx.Response(200, content=b"\0\0")
+        return http.Response(200, content=b"\0\0")
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-        tts._client = client
-        tts._owns_client = False
-        await collect(tts.synthesize("Hi."))
+    # MockTransport: the request never leaves the process.
+    async with http.AsyncClient(transport=http.MockTransport(handler)) as client:
+        await collect(OpenAISpeech(client=client, **options).synthesize("Hi."))
     return seen[0]
 
 
 async def test_environment_key_is_sent_to_openai_only(openai_key: str) -> None:
-    assert await _authorization(OpenAISpeech()) == f"Bearer {openai_key}"
-    local = OpenAISpeech(base_url="http://localhost:8880/v1")
-    assert await _authorization(local) is None
-    explicit = OpenAISpeech(base_url="http://localhost:8880/v1", api_key="local-key")
-    assert await _authorization(explicit) == "Bearer local-key"
+    assert await _authorization() == f"Bearer {openai_key}"
+    assert await _authorization(base_url="http://localhost:8880/v1") is None
+    explicit = await _authorization(base_url="http://localhost:8880/v1", api_key="local-key")
+    assert explicit == "Bearer local-key"
     assert openai_key not in repr(OpenAISpeech())
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import anyio
 import anyio.lowlevel
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from e2estream import AudioChunk, ProgressiveSynthesizer, Segment
+from e2estream import AudioChunk, AudioFormat, ProgressiveSynthesizer, Segment, TextTiming
 from helpers import ScriptedSynthesizer, TrackedSource, expected_audio
 
 pytestmark = pytest.mark.anyio
@@ -234,3 +236,38 @@ async def test_wrong_items_and_arguments_are_rejected() -> None:
     chunks = await collect(ProgressiveSynthesizer(YieldsText()), [Segment(0, 0, 2, "Hi")])
     assert isinstance(chunks[-1].error, TypeError)
     assert "must yield bytes" in str(chunks[-1].error)
+
+
+def test_a_request_synthesizer_gets_each_segment_with_its_context() -> None:
+    from e2estream import RequestSynthesizer, SynthesisRequest
+    from e2estream.testing import FakeSynthesizer
+
+    class Contextual:
+        def __init__(self) -> None:
+            self.fake = FakeSynthesizer(ttfb=0, realtime_factor=0)
+            self.requests: list[SynthesisRequest] = []
+
+        @property
+        def audio_format(self) -> AudioFormat:
+            return self.fake.audio_format
+
+        def synthesize_request(
+            self, request: SynthesisRequest
+        ) -> AsyncIterator[bytes | TextTiming]:
+            self.requests.append(request)
+            return self.fake.synthesize(request.text)
+
+    backend = Contextual()
+    assert isinstance(backend, RequestSynthesizer)
+
+    async def main() -> None:
+        async with ProgressiveSynthesizer(backend).stream(sentences) as chunks:
+            async for _ in chunks:
+                pass
+
+    sentences = ["The first sentence is here. ", "The second one follows. ", "The end."]
+    anyio.run(main)
+    texts = [sentence.strip() for sentence in sentences]
+    assert [r.text for r in backend.requests] == texts
+    assert [r.previous_text for r in backend.requests] == [None, *texts[:2]]
+    assert [r.segment.index for r in backend.requests] == [0, 1, 2]

@@ -1,8 +1,8 @@
 """Fast unit tests of the token-source core: the SSE and NDJSON decoders, the delta
 extraction for every provider shape, and ``token_source``'s detection rules.
 
-HTTP here goes through ``httpx.MockTransport``; the real-socket tests with the real SDK
-clients are in ``test_sources_live.py``.
+HTTP here goes through httpx's and httpx2's ``MockTransport``; the real-socket tests with
+the real SDK clients are in ``test_sources_live.py``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
-import httpx
+import anyio
 import pytest
+import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -350,8 +352,8 @@ def test_sniffing_rejects_an_unknown_format() -> None:
 # ------------------------------------------------------------------ token_source -------
 
 
-def is_closed(response: httpx.Response) -> bool:
-    return response.is_closed
+def is_closed(response: Any) -> bool:
+    return bool(response.is_closed)
 
 
 async def collect(source: AsyncIterator[str]) -> list[str]:
@@ -446,9 +448,9 @@ def test_event_error_with_a_non_object_payload() -> None:
         feed_all(SSEDeltas(), [b'event: error\ndata: "oops"\n\n'])
 
 
-async def test_http_error_with_a_plain_text_body() -> None:
+async def test_http_error_with_a_plain_text_body(http: ModuleType) -> None:
     async with (
-        mock_client(b"upstream timed out\n", "text/plain", status=504) as client,
+        mock_client(http, b"upstream timed out\n", "text/plain", status=504) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         with pytest.raises(SourceError, match=r"^HTTP 504 Gateway Timeout: upstream timed out$"):
@@ -542,21 +544,21 @@ async def test_bytes_with_forced_format() -> None:
         await collect(token_source(agen(["str"]), format="sse"))
 
 
-# ------------------------------------------------------------------ httpx.MockTransport
+# ---------------------------------------------- MockTransport, of httpx and of httpx2
 
 
 def mock_client(
-    body: bytes, content_type: str | None, status: int = 200, chunk: int = 3
-) -> httpx.AsyncClient:
+    http: ModuleType, body: bytes, content_type: str | None, status: int = 200, chunk: int = 3
+) -> Any:
     async def stream() -> AsyncIterator[bytes]:
         for piece in split_every(body, chunk):
             yield piece
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         headers = {"content-type": content_type} if content_type else {}
-        return httpx.Response(status, headers=headers, content=stream())
+        return http.Response(status, headers=headers, content=stream())
 
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return http.AsyncClient(transport=http.MockTransport(handler))
 
 
 @pytest.mark.parametrize(
@@ -569,9 +571,9 @@ def mock_client(
         ("application/json", "sse"),  # forced
     ],
 )
-async def test_httpx_response_sse(content_type: str | None, format: Any) -> None:
+async def test_httpx_response_sse(http: ModuleType, content_type: str | None, format: Any) -> None:
     async with (
-        mock_client(OPENAI_SSE, content_type) as client,
+        mock_client(http, OPENAI_SSE, content_type) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         assert await collect(token_source(response, format=format)) == OPENAI_DELTAS
@@ -579,26 +581,26 @@ async def test_httpx_response_sse(content_type: str | None, format: Any) -> None
 
 
 @pytest.mark.parametrize("content_type", ["application/x-ndjson", "application/json", None])
-async def test_httpx_response_ndjson(content_type: str | None) -> None:
+async def test_httpx_response_ndjson(http: ModuleType, content_type: str | None) -> None:
     body = b'{"message": {"content": "a"}, "done": false}\n{"message": {"content": "b"}}\n'
     async with (
-        mock_client(body, content_type) as client,
+        mock_client(http, body, content_type) as client,
         client.stream("POST", "http://llm/api/chat") as response,
     ):
         assert await collect(token_source(response)) == ["a", "b"]
 
 
-async def test_httpx_response_already_read() -> None:
+async def test_httpx_response_already_read(http: ModuleType) -> None:
     body = json.dumps({"choices": [{"index": 0, "message": {"content": "whole"}}]}, indent=2)
-    async with mock_client(body.encode(), "application/json") as client:
+    async with mock_client(http, body.encode(), "application/json") as client:
         response = await client.post("http://llm/v1/chat/completions")
         assert await collect(token_source(response)) == ["whole"]
 
 
-async def test_httpx_error_status_raises_with_server_message() -> None:
+async def test_httpx_error_status_raises_with_server_message(http: ModuleType) -> None:
     body = b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request"}}'
     async with (
-        mock_client(body, "application/json", status=401) as client,
+        mock_client(http, body, "application/json", status=401) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         with pytest.raises(SourceError, match=r"^HTTP 401 Unauthorized: Incorrect API key"):
@@ -610,9 +612,10 @@ async def test_httpx_error_status_raises_with_server_message() -> None:
 # suspended after an early close and trio reports them when they are collected. Over a
 # real socket token_source finishes them (test_sources_live.py checks that, unfiltered).
 @pytest.mark.filterwarnings("ignore:Async generator 'httpx\\.:ResourceWarning")
-async def test_httpx_early_close_closes_response() -> None:
+@pytest.mark.filterwarnings("ignore:Async generator 'httpx2\\.:ResourceWarning")
+async def test_httpx_early_close_closes_response(http: ModuleType) -> None:
     async with (
-        mock_client(OPENAI_SSE, "text/event-stream", chunk=len(OPENAI_SSE)) as client,
+        mock_client(http, OPENAI_SSE, "text/event-stream", chunk=len(OPENAI_SSE)) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         source = token_source(response)
@@ -624,20 +627,93 @@ async def test_httpx_early_close_closes_response() -> None:
     gc.collect()  # while the filter above is in force
 
 
-def test_sync_httpx_response() -> None:
+def test_sync_httpx_response(http: ModuleType) -> None:
     import anyio
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         def body() -> Iterator[bytes]:
             yield from split_every(OPENAI_SSE, 4)
 
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=body())
 
     with (
-        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        http.Client(transport=http.MockTransport(handler)) as client,
         client.stream("POST", "http://llm/v1/chat/completions") as response,
     ):
         # Sync responses block on the socket; they are read in a worker thread (no
         # ``response`` attribute on an httpx.Response, so detection is by its stream).
         assert anyio.run(collect, token_source(response)) == OPENAI_DELTAS
         assert response.is_closed
+
+
+def test_an_error_body_that_never_ends_is_given_up(http: ModuleType) -> None:
+    # A server that answers an error status and then stalls its body: the message read
+    # is bounded (5 s), so the status still surfaces, with the part of the body read.
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b'{"error": {"message": "over'
+        await anyio.sleep_forever()
+
+    def handler(request: Any) -> Any:
+        return http.Response(503, headers={"content-type": "application/json"}, content=stalled())
+
+    async def main() -> tuple[str, float]:
+        async with (
+            http.AsyncClient(transport=http.MockTransport(handler)) as client,
+            client.stream("POST", "http://llm/v1/chat/completions") as response,
+        ):
+            started = anyio.current_time()
+            with pytest.raises(SourceError) as info:
+                await collect(token_source(response))
+            return str(info.value), anyio.current_time() - started
+
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    message, took = anyio.run(main, backend="trio", backend_options={"clock": clock})
+    assert message == 'HTTP 503 Service Unavailable: {"error": {"message": "over'
+    assert took == pytest.approx(5.0)
+
+
+def as_object(value: Any) -> Any:
+    """The SDK-object form of a parsed JSON value: mappings become attribute objects."""
+    if isinstance(value, dict):
+        return Obj({key: as_object(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [as_object(item) for item in value]
+    return value
+
+
+WIRE_CHUNKS: list[dict[str, Any]] = [
+    {"choices": [{"index": 0, "delta": {"content": "chat"}}]},
+    {"choices": [{"index": 0, "delta": {"role": "assistant"}}]},
+    {"choices": [{"index": 1, "delta": {"content": "n=2"}}, {"index": 0, "delta": {}}]},
+    {"choices": [{"index": 0, "message": {"content": "a whole reply"}}]},
+    {"choices": [{"index": 0, "text": "legacy"}]},
+    {"choices": []},
+    {"type": "response.output_text.delta", "delta": "responses"},
+    {"type": "response.completed", "response": {"status": "completed"}},
+    {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "claude"}},
+    {"type": "content_block_delta", "delta": {"type": "input_json_delta", "partial_json": "{"}},
+    {"type": "message_start", "message": {"content": []}},
+    {"message": {"role": "assistant", "content": "ollama chat"}, "done": False},
+    {"response": "ollama generate", "done": False},
+    {"content": "langchain"},
+    {"content": [{"type": "text", "text": "block"}, {"type": "tool_use", "id": "t"}, "s"]},
+    {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+    {"type": "error", "message": "responses error", "code": "x"},
+    {"type": "response.failed", "response": {"error": {"message": "it failed"}}},
+    {"error": {"message": "vLLM error"}},
+    {"object": "error", "message": "object error"},
+]
+
+
+async def outcome(chunk: Any) -> list[str] | str:
+    try:
+        return await collect(token_source([chunk]))
+    except SourceError as exc:
+        return f"SourceError: {exc}"
+
+
+@pytest.mark.parametrize("chunk", WIRE_CHUNKS)
+async def test_a_chunk_reads_the_same_as_json_and_as_an_sdk_object(chunk: dict[str, Any]) -> None:
+    # One table of shapes serves both: the parsed JSON of a wire chunk and the SDK object
+    # with the same fields give the same text, or the same error.
+    assert await outcome(chunk) == await outcome(as_object(chunk))

@@ -3,7 +3,8 @@
 One Starlette app on uvicorn (127.0.0.1, a free port) speaks every wire format: OpenAI
 chat-completions SSE, the Responses API's SSE, Anthropic's Messages SSE and Ollama's
 NDJSON. It is driven by the real ``openai`` and ``anthropic`` SDK clients (``base_url``
-pointed at it, a dummy key) and by plain httpx. Bodies go out in small explicit chunks
+pointed at it, a dummy key) and by plain httpx and httpx2 clients (each test of a
+package that is not installed is skipped). Bodies go out in small explicit chunks
 with a short pause after each, so that lines, CRLF pairs and UTF-8 characters arrive
 split across network reads. The scenario is picked by the request's ``model`` field.
 """
@@ -15,12 +16,12 @@ import itertools
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
 from typing import Any
 
 import anthropic
 import anyio
 import anyio.to_thread
-import httpx
 import openai
 import pytest
 from starlette.applications import Starlette
@@ -552,21 +553,47 @@ async def test_anthropic_error_event_raised_by_the_sdk(base_url: str) -> None:
     gc.collect()
 
 
-# ------------------------------------------------------------------ plain httpx --------
+# ------------------------------------------------------------------ SDKs' raw responses
+
+
+@sdk_test
+async def test_the_sdks_raw_streaming_responses(base_url: str) -> None:
+    # with_streaming_response hands out the SDK's own HTTP response (an httpx2.Response
+    # for openai 3.x and anthropic 2.x), unparsed: token_source reads its SSE itself.
+    async with (
+        openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key="sk-test") as oai,
+        oai.chat.completions.with_streaming_response.create(model="chat", **CHAT_REQUEST) as raw,
+    ):
+        assert await collect(token_source(raw.http_response)) == TOKENS_WITHOUT_EMPTY
+        assert raw.http_response.is_closed
+    request: dict[str, Any] = {"model": "claude-test", "max_tokens": 100, "stream": True}
+    async with (
+        anthropic.AsyncAnthropic(base_url=base_url, api_key="sk-ant-test") as claude,
+        claude.messages.with_streaming_response.create(
+            messages=[{"role": "user", "content": "Hi"}], **request
+        ) as raw_messages,
+    ):
+        response = raw_messages.http_response
+        assert await collect(token_source(response)) == TOKENS_WITHOUT_EMPTY
+        assert response.is_closed
+    gc.collect()
+
+
+# ------------------------------------------------------------------ httpx and httpx2 ---
 
 
 @pytest.mark.parametrize("model", ["chat", "chat-crlf", "chat-plain"])
-async def test_httpx_openai_compatible_sse(base_url: str, model: str) -> None:
+async def test_httpx_openai_compatible_sse(base_url: str, http: ModuleType, model: str) -> None:
     async with (
-        httpx.AsyncClient(base_url=base_url) as client,
+        http.AsyncClient(base_url=base_url) as client,
         client.stream("POST", "/v1/chat/completions", json={**CHAT_REQUEST, "model": model}) as r,
     ):
         assert await collect(token_source(r)) == TOKENS_WITHOUT_EMPTY
         assert r.is_closed
 
 
-async def test_httpx_responses_and_anthropic_sse(base_url: str) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as client:
+async def test_httpx_responses_and_anthropic_sse(base_url: str, http: ModuleType) -> None:
+    async with http.AsyncClient(base_url=base_url) as client:
         for path in ("/v1/responses", "/v1/messages"):
             async with client.stream("POST", path, json={"model": "x"}) as response:
                 assert await collect(token_source(response)) == TOKENS_WITHOUT_EMPTY
@@ -582,9 +609,11 @@ async def test_httpx_responses_and_anthropic_sse(base_url: str) -> None:
         ("/v1/chat/completions", "unauthorized", r"^HTTP 401 Unauthorized: Incorrect API key"),
     ],
 )
-async def test_httpx_in_stream_errors(base_url: str, path: str, model: str, message: str) -> None:
+async def test_httpx_in_stream_errors(
+    base_url: str, http: ModuleType, path: str, model: str, message: str
+) -> None:
     async with (
-        httpx.AsyncClient(base_url=base_url) as client,
+        http.AsyncClient(base_url=base_url) as client,
         client.stream("POST", path, json={**CHAT_REQUEST, "model": model}) as response,
     ):
         with pytest.raises(SourceError, match=message):
@@ -592,32 +621,32 @@ async def test_httpx_in_stream_errors(base_url: str, path: str, model: str, mess
         assert response.is_closed
 
 
-async def test_httpx_connection_dropped_mid_stream(base_url: str) -> None:
+async def test_httpx_connection_dropped_mid_stream(base_url: str, http: ModuleType) -> None:
     received: list[str] = []
     async with (
-        httpx.AsyncClient(base_url=base_url) as client,
+        http.AsyncClient(base_url=base_url) as client,
         client.stream("POST", "/drop/v1/chat/completions", json=CHAT_REQUEST) as response,
     ):
-        with pytest.raises(httpx.RemoteProtocolError):
+        with pytest.raises(http.RemoteProtocolError):
             await collect_into(received, token_source(response))
     assert received == CHAT_TOKENS[:2]
 
 
 @pytest.mark.parametrize(("path", "format"), [("/api/chat", "auto"), ("/api/generate", "ndjson")])
-async def test_httpx_ollama_ndjson(base_url: str, path: str, format: Any) -> None:
+async def test_httpx_ollama_ndjson(base_url: str, http: ModuleType, path: str, format: Any) -> None:
     async with (
-        httpx.AsyncClient(base_url=base_url) as client,
+        http.AsyncClient(base_url=base_url) as client,
         client.stream("POST", path, json={"model": "llama", "prompt": "Hi"}) as response,
     ):
         assert await collect(token_source(response, format=format)) == TOKENS_WITHOUT_EMPTY
 
 
-async def test_httpx_early_close_disconnects(base_url: str) -> None:
+async def test_httpx_early_close_disconnects(base_url: str, http: ModuleType) -> None:
     # Not filtered: over a real socket, closing early must leave no half-run async
     # generator behind (trio would report one as a ResourceWarning, an error here).
     DISCONNECTED.clear()
     async with (
-        httpx.AsyncClient(base_url=base_url) as client,
+        http.AsyncClient(base_url=base_url) as client,
         client.stream("POST", "/v1/chat/completions", json={"model": "endless"}) as response,
     ):
         source = token_source(response)
@@ -629,12 +658,12 @@ async def test_httpx_early_close_disconnects(base_url: str) -> None:
     gc.collect()
 
 
-async def test_httpx_server_lingering_after_done(base_url: str) -> None:
+async def test_httpx_server_lingering_after_done(base_url: str, http: ModuleType) -> None:
     # The stream ends at [DONE] even though the server keeps the connection open; the
     # short drain then gives up and the connection is closed.
     DISCONNECTED.clear()
     async with (
-        httpx.AsyncClient(base_url=base_url) as client,
+        http.AsyncClient(base_url=base_url) as client,
         client.stream("POST", "/v1/chat/completions", json={"model": "chat-linger"}) as r,
     ):
         assert await collect(token_source(r)) == TOKENS_WITHOUT_EMPTY
@@ -643,11 +672,11 @@ async def test_httpx_server_lingering_after_done(base_url: str) -> None:
     gc.collect()
 
 
-async def test_httpx_cancelled_consumer_closes_response(base_url: str) -> None:
+async def test_httpx_cancelled_consumer_closes_response(base_url: str, http: ModuleType) -> None:
     DISCONNECTED.clear()
     received: list[str] = []
     async with (
-        httpx.AsyncClient(base_url=base_url) as client,
+        http.AsyncClient(base_url=base_url) as client,
         client.stream("POST", "/v1/chat/completions", json={"model": "endless"}) as response,
     ):
         with anyio.CancelScope() as scope:
@@ -665,9 +694,11 @@ async def test_httpx_cancelled_consumer_closes_response(base_url: str) -> None:
     gc.collect()
 
 
-async def test_sync_httpx_client_cancelled_while_the_server_stalls(base_url: str) -> None:
+async def test_sync_httpx_client_cancelled_while_the_server_stalls(
+    base_url: str, http: ModuleType
+) -> None:
     DISCONNECTED.clear()
-    with httpx.Client(base_url=base_url) as client:
+    with http.Client(base_url=base_url) as client:
         request = client.build_request("POST", "/v1/chat/completions", json={"model": "stall"})
         response = await anyio.to_thread.run_sync(lambda: client.send(request, stream=True))
         source = token_source(response)
@@ -677,8 +708,8 @@ async def test_sync_httpx_client_cancelled_while_the_server_stalls(base_url: str
         assert await anyio.to_thread.run_sync(DISCONNECTED.wait, 10)
 
 
-async def test_sync_httpx_client(base_url: str) -> None:
-    with httpx.Client(base_url=base_url) as client:
+async def test_sync_httpx_client(base_url: str, http: ModuleType) -> None:
+    with http.Client(base_url=base_url) as client:
         request = client.build_request("POST", "/api/chat", json={"model": "llama"})
         response = await anyio.to_thread.run_sync(lambda: client.send(request, stream=True))
         # token_source reads a sync response in a worker thread, so the event loop stays

@@ -5,8 +5,9 @@ The building blocks, in the order data flows through them:
 * :func:`token_source` turns an LLM stream into text deltas;
 * :class:`IncrementalSegmenter` cuts the text into :class:`Segment` objects a TTS
   speaks well, while it streams;
-* :class:`ProgressiveSynthesizer` synthesizes segments with a :class:`Synthesizer`,
-  a few at a time, and yields :class:`AudioChunk` objects strictly in order;
+* :class:`ProgressiveSynthesizer` synthesizes segments with a :class:`Synthesizer`
+  (a few requests at a time) or a :class:`StreamingSynthesizer` (one connection for
+  the reply), and yields :class:`AudioChunk` objects strictly in order;
 * :func:`merge_events` merges async streams under structured concurrency;
 * :func:`stream_reply` wires them together into one stream of events.
 """
@@ -38,11 +39,16 @@ from ._normalize import SpeechNormalizer as SpeechNormalizer
 from ._normalize import normalize_speech as normalize_speech
 from ._pipeline import stream_reply as stream_reply
 from ._reply import ReplyStream as ReplyStream
+from ._request import RequestSynthesizer as RequestSynthesizer
+from ._request import SynthesisRequest as SynthesisRequest
 from ._segment import Segment as Segment
 from ._segment import SegmentKind as SegmentKind
 from ._segmenter import IncrementalSegmenter as IncrementalSegmenter
 from ._sources import token_source as token_source
 from ._spoken import SpokenText as SpokenText
+from ._streaming import SegmentEnd as SegmentEnd
+from ._streaming import StreamingSynthesizer as StreamingSynthesizer
+from ._streaming import SynthesisConnection as SynthesisConnection
 from ._synthesizer import AudioChunkStream as AudioChunkStream
 from ._synthesizer import ProgressiveSynthesizer as ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts as SynthesisTimeouts
@@ -62,14 +68,19 @@ __all__ = [
     "ProgressiveSynthesizer",
     "ReplyMetrics",
     "ReplyStream",
+    "RequestSynthesizer",
     "Segment",
     "SegmentDoneEvent",
+    "SegmentEnd",
     "SegmentEvent",
     "SegmentKind",
     "SourceError",
     "SpeechNormalizer",
     "SpokenText",
+    "StreamingSynthesizer",
+    "SynthesisConnection",
     "SynthesisError",
+    "SynthesisRequest",
     "SynthesisTimeout",
     "SynthesisTimeouts",
     "Synthesizer",

@@ -9,7 +9,6 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._audio import Synthesizer
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
 from ._merge import DEFAULT_MAX_BUFFER, deliver
 from ._playback import PlaybackClock
@@ -18,6 +17,7 @@ from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._sources import token_source
+from ._streaming import AnySynthesizer
 from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts
 from ._util import aclosing, async_context, single_exception_unwrapped
@@ -36,7 +36,7 @@ DEFAULT_MAX_AHEAD = 3.0
 @async_context
 async def stream_reply(
     source: object,
-    synthesizer: Synthesizer,
+    synthesizer: AnySynthesizer,
     *,
     segmenter: SegmenterFactory | None = None,
     language: str | None = None,
@@ -56,7 +56,9 @@ async def stream_reply(
     Args:
         source: The LLM stream: anything :func:`~e2estream.token_source` accepts (an
             SDK stream, an ``httpx.Response``, an (async) iterable of ``str``, ...).
-        synthesizer: The TTS backend.
+        synthesizer: The TTS backend: a :class:`~e2estream.Synthesizer` (one request per
+            segment) or a :class:`~e2estream.StreamingSynthesizer` (one connection for
+            the reply, opened as the reply starts).
         segmenter: An :class:`~e2estream.IncrementalSegmenter` for this reply, or a
             factory making one. Default: ``IncrementalSegmenter(language)``.
         language: Language of the reply for the default segmenter (``"en"`` if None).

@@ -50,39 +50,3 @@ class Segment:
             "kind": self.kind,
             "speech": self.speech_text,
         }
-
-
-def _make_init() -> Any:
-    """Build a constructor that stores the fields through their slots directly.
-
-    The dataclass-generated ``__init__`` of a frozen class goes through
-    ``object.__setattr__`` once per field; a segmenter builds a segment per sentence, so
-    this is part of the per-token cost of every host. Same signature, same result.
-    """
-    slots = Segment.__dict__
-    set_index, set_start, set_end, set_text, set_kind, set_speech = (
-        slots[name].__set__ for name in ("index", "start", "end", "text", "kind", "speech")
-    )
-
-    def __init__(
-        self: Segment,
-        index: int,
-        start: int,
-        end: int,
-        text: str,
-        kind: SegmentKind = "text",
-        speech: str | None = None,
-    ) -> None:
-        set_index(self, index)
-        set_start(self, start)
-        set_end(self, end)
-        set_text(self, text)
-        set_kind(self, kind)
-        set_speech(self, speech)
-
-    __init__.__qualname__ = "Segment.__init__"
-    __init__.__doc__ = Segment.__init__.__doc__
-    return __init__
-
-
-Segment.__init__ = _make_init()  # type: ignore[method-assign]

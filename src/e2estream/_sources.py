@@ -13,7 +13,6 @@ objects, feed that sync core, and close what they wrap.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 from collections.abc import (
     AsyncGenerator,
@@ -30,18 +29,12 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
+from ._closing import CLOSE_TIMEOUT, aclose_quietly, aclosing, close_streamed_response, iterating
 from ._exceptions import SourceError
-from ._httpclose import close_streamed_response
+from ._http_messages import read_error_message
 from ._redact import redact_urls_in
-from ._sources_deltas import (
-    DeltaDecoder,
-    SourceFormat,
-    UnrecognizedChunk,
-    error_message,
-    make_delta_decoder,
-    text_from_item,
-)
-from ._util import CLOSE_TIMEOUT, aclose_quietly, aclosing
+from ._sources_deltas import DeltaDecoder, SourceFormat, make_delta_decoder
+from ._sources_shapes import UnrecognizedChunk, text_from_item
 
 __all__ = ["SourceFormat", "token_source"]
 
@@ -57,9 +50,6 @@ _ACCEPTED = (
 
 #: Seconds to wait for the end of the body after the stream's end marker (see _drain).
 _DRAIN_TIMEOUT = 0.25
-
-#: How much of an HTTP error body is read to find the server's message.
-_ERROR_BODY_LIMIT = 64 * 1024
 
 
 def token_source(obj: object, *, format: SourceFormat = "auto") -> AsyncGenerator[str, None]:
@@ -173,27 +163,6 @@ def token_source(obj: object, *, format: SourceFormat = "auto") -> AsyncGenerato
 # --------------------------------------------------------------------------------------
 
 
-class _Closer:
-    """Gives ``aclose()`` to whatever closing ``obj`` supports, for ``aclosing``."""
-
-    def __init__(self, obj: object) -> None:
-        self._obj = obj
-
-    async def aclose(self) -> None:
-        obj = self._obj
-        aclose = getattr(obj, "aclose", None)
-        if aclose is not None:
-            await aclose()
-            return
-        close = getattr(obj, "close", None)
-        if close is None:
-            return
-        # The Anthropic SDK's async streams have an async close() and no aclose().
-        result = close()
-        if hasattr(result, "__await__"):
-            await result
-
-
 def _closer_of(obj: object) -> Callable[[], object]:
     close = getattr(obj, "close", None)
     return close if callable(close) else (lambda: None)
@@ -252,11 +221,7 @@ def _interrupt_blocking_read(response: object) -> None:
 
 
 async def _from_async_items(stream: AsyncIterable[Any]) -> AsyncGenerator[str, None]:
-    # Iterate and close the iterator ``__aiter__`` returned, then the stream itself if it
-    # is another object: closing only the stream would leave the iterator's cleanup to
-    # the garbage collector.
-    items = stream.__aiter__()
-    async with aclosing(_Closer(stream)), aclosing(_Closer(items)):
+    async with iterating(stream) as items:
         async for item in items:
             # Every __anext__ is a cancellation point. A full scheduling round trip per
             # token is not needed here: async sources await their I/O, a burst of
@@ -278,10 +243,11 @@ async def _from_async_items(stream: AsyncIterable[Any]) -> AsyncGenerator[str, N
 async def _from_byte_chunks(
     chunks: AsyncIterable[Any], decoder: DeltaDecoder
 ) -> AsyncGenerator[str, None]:
-    deltas = _decode_byte_chunks(chunks, decoder, drain=False)
-    async with aclosing(_Closer(chunks)), aclosing(deltas):
-        async for delta in deltas:
-            yield delta
+    async with iterating(chunks) as pieces:
+        deltas = _decode_byte_chunks(pieces, decoder, drain=False)
+        async with aclosing(deltas):
+            async for delta in deltas:
+                yield delta
 
 
 async def _decode_byte_chunks(
@@ -362,19 +328,7 @@ async def _close_response(response: Any, chunks: AsyncGenerator[bytes, None]) ->
 
 
 async def _http_error_message(response: Any, chunks: AsyncIterator[bytes]) -> str:
-    body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) >= _ERROR_BODY_LIMIT:
-            break
-    text = body.decode("utf-8", errors="replace").strip()
-    message = text
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        pass
-    else:
-        message = error_message(payload)
+    message = await read_error_message(chunks)
     reason = getattr(response, "reason_phrase", "") or ""
     # A server's message may quote a URL with credentials in it (a proxy's, say).
     message = redact_urls_in(message)

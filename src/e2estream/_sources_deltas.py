@@ -1,10 +1,9 @@
-"""The sync core of ``token_source``: reply text out of chunks of every known shape.
+"""The sync core of ``token_source`` for bytes: wire decoder, then reply text per event.
 
-``text_from_item`` reads one chunk object or parsed JSON value (OpenAI chat completions
-and Responses API, Anthropic Messages, Ollama, LangChain-style ``.content``) by shape,
-never importing an SDK. The ``*Deltas`` classes put it behind the wire decoders of
-``_sse.py`` and ``_ndjson.py``: bytes in, text deltas out, in-stream errors raised as
-:class:`SourceError`. No I/O, no clock; the async shells are in ``_sources.py``.
+The ``*Deltas`` classes put ``_sources_shapes.text_from_chunk`` (every provider's chunk
+shape) behind the wire decoders of ``_sse.py`` and ``_ndjson.py``: bytes in, text deltas
+out, in-stream errors raised as :class:`SourceError`. No I/O, no clock; the async shells
+are in ``_sources.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from ._exceptions import SourceError
 from ._ndjson import NDJSONDecoder
+from ._sources_shapes import text_from_chunk
 from ._sse import ServerSentEvent, SSEDecoder
 
 __all__ = [
@@ -24,10 +24,7 @@ __all__ = [
     "SSEDeltas",
     "SniffingDeltas",
     "SourceFormat",
-    "UnrecognizedChunk",
-    "error_message",
     "make_delta_decoder",
-    "text_from_item",
 ]
 
 #: How :func:`~e2estream.token_source` reads bytes: ``"auto"`` decides from the
@@ -43,165 +40,6 @@ _NDJSON_MEDIA_TYPES = frozenset(
         "application/jsonlines",
     }
 )
-
-# --------------------------------------------------------------------------------------
-# Text out of one chunk: JSON mappings (from the wire) and SDK objects (by attribute).
-# --------------------------------------------------------------------------------------
-
-_MISSING: Any = object()
-
-
-class UnrecognizedChunk(Exception):
-    """Internal: an item of no known shape (becomes a TypeError with context)."""
-
-
-def error_message(error: object) -> str:
-    """The human message inside an error payload of any provider's shape."""
-    if isinstance(error, str):
-        return error
-    if isinstance(error, Mapping):
-        message = error.get("message")
-        if isinstance(message, str) and message:
-            return message
-        inner = error.get("error")
-        if inner is not None and inner is not error:
-            return error_message(inner)
-        return json.dumps(error, ensure_ascii=False, default=str)
-    message = getattr(error, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    inner = getattr(error, "error", None)
-    if inner is not None:
-        return error_message(inner)
-    return str(error)
-
-
-def _text_from_mapping(data: Mapping[str, Any], event: str | None = None) -> str | None:
-    """Reply text in one parsed JSON chunk, or ``None``; raises on an in-stream error."""
-    kind = data.get("type")
-    error = data.get("error")
-    # OpenAI-compatible servers send {"error": {...}} (vLLM, llama.cpp, OpenRouter) or
-    # {"object": "error", ...}; Anthropic and the Responses API a "type": "error" event.
-    if error or event == "error" or kind == "error" or data.get("object") == "error":
-        raise SourceError(error_message(error if error else data))
-    if kind == "response.failed":
-        response = data.get("response")
-        failure = response.get("error") if isinstance(response, Mapping) else None
-        raise SourceError(error_message(failure or "the response failed"))
-    if kind == "response.output_text.delta":
-        delta = data.get("delta")
-        return delta if isinstance(delta, str) else None
-    if kind == "content_block_delta":
-        delta = data.get("delta")
-        if isinstance(delta, Mapping) and delta.get("type") == "text_delta":
-            text = delta.get("text")
-            return text if isinstance(text, str) else None
-        return None
-    choices = data.get("choices")
-    if isinstance(choices, list):
-        for choice in choices:
-            if not isinstance(choice, Mapping) or choice.get("index", 0) != 0:
-                continue
-            for key in ("delta", "message"):  # streamed chunk, or a whole non-streamed reply
-                part = choice.get(key)
-                if isinstance(part, Mapping):
-                    content = part.get("content")
-                    if isinstance(content, str):
-                        return content
-            text = choice.get("text")  # legacy /v1/completions
-            if isinstance(text, str):
-                return text
-        return None
-    message = data.get("message")  # Ollama /api/chat
-    if isinstance(message, Mapping):
-        content = message.get("content")
-        return content if isinstance(content, str) else None
-    response = data.get("response")  # Ollama /api/generate
-    if isinstance(response, str):
-        return response
-    content = data.get("content")
-    if isinstance(content, str):
-        return content
-    return None
-
-
-def _text_from_content_blocks(blocks: list[Any]) -> str:
-    # LangChain chunks from some providers carry a list of content blocks; only the text
-    # blocks are reply text (tool-use and reasoning blocks are not).
-    parts: list[str] = []
-    for block in blocks:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, Mapping):
-            if block.get("type") == "text" and isinstance(block.get("text"), str):
-                parts.append(block["text"])
-        elif getattr(block, "type", None) == "text":
-            text = getattr(block, "text", None)
-            if isinstance(text, str):
-                parts.append(text)
-    return "".join(parts)
-
-
-def text_from_item(item: object) -> str | None:
-    """Reply text in one item of an iterable source; raises :class:`UnrecognizedChunk`."""
-    if isinstance(item, str):
-        return item
-    if isinstance(item, Mapping):
-        return _text_from_mapping(item)
-    if isinstance(item, (bytes, bytearray, memoryview)):
-        raise UnrecognizedChunk(
-            "bytes: pass the httpx.Response itself, or format='sse'/'ndjson' for raw bytes"
-        )
-    # OpenAI chat.completions chunks (sync and async SDK clients).
-    choices = getattr(item, "choices", _MISSING)
-    if isinstance(choices, (list, tuple)):
-        for choice in choices:
-            if getattr(choice, "index", 0) not in (0, None):
-                continue
-            delta = getattr(choice, "delta", None)
-            content = getattr(delta, "content", None)
-            if isinstance(content, str):
-                return content
-            text = getattr(choice, "text", None)
-            if isinstance(text, str):
-                return text
-        return None
-    kind = getattr(item, "type", None)
-    if isinstance(kind, str):
-        if kind == "response.output_text.delta":  # OpenAI Responses API
-            delta = getattr(item, "delta", None)
-            return delta if isinstance(delta, str) else None
-        if kind == "content_block_delta":  # Anthropic Messages
-            delta = getattr(item, "delta", None)
-            if getattr(delta, "type", None) == "text_delta":
-                text = getattr(delta, "text", None)
-                return text if isinstance(text, str) else None
-            return None
-        if kind == "error":
-            raise SourceError(error_message(item))
-        if kind == "response.failed":
-            error = getattr(getattr(item, "response", None), "error", None)
-            raise SourceError(error_message(error or "the response failed"))
-    # LangChain-style chunks.
-    content = getattr(item, "content", _MISSING)
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return _text_from_content_blocks(content)
-    # Ollama's Python client: ChatResponse.message.content, GenerateResponse.response.
-    message = getattr(item, "message", None)
-    message_content = getattr(message, "content", None)
-    if isinstance(message_content, str) and kind is None:
-        return message_content
-    response = getattr(item, "response", None)
-    if isinstance(response, str):
-        return response
-    if isinstance(kind, str) or content is not _MISSING:
-        # A typed event we do not read (Anthropic's message_start and its helper's
-        # "text" event, which repeats content_block_delta; Responses lifecycle events).
-        return None
-    raise UnrecognizedChunk(f"{type(item).__name__}: {item!r:.80}")
-
 
 # --------------------------------------------------------------------------------------
 # The sync core for bytes: wire decoder + delta extraction.
@@ -252,7 +90,7 @@ class SSEDeltas:
                 if event.event == "error":
                     raise SourceError(str(payload))
                 continue
-            text = _text_from_mapping(payload, event.event)
+            text = text_from_chunk(payload, event.event)
             if text:
                 deltas.append(text)
         return deltas
@@ -278,7 +116,7 @@ class NDJSONDeltas:
                 break
             if not isinstance(value, Mapping):
                 continue
-            text = _text_from_mapping(value)
+            text = text_from_chunk(value)
             if text:
                 deltas.append(text)
             if value.get("done") is True:

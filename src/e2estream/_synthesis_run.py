@@ -18,6 +18,7 @@ from ._audio import Synthesizer, TextTiming
 from ._exceptions import SynthesisError, SynthesisTimeout
 from ._jobs import ByteBudget, Job
 from ._pacing import Pacer
+from ._request import RequestSynthesizer, SynthesisRequest
 from ._timeouts import SynthesisTimeouts
 from ._util import aclosing
 
@@ -30,8 +31,7 @@ logger = logging.getLogger("e2estream")
 class SynthesisRun:
     """What every segment's synthesis of one stream shares."""
 
-    synthesizer: Synthesizer
-    passes_previous_text: bool
+    synthesizer: Synthesizer | RequestSynthesizer
     timeouts: SynthesisTimeouts
     frame_size: int
     budget: ByteBudget
@@ -47,12 +47,12 @@ async def synthesize_segment(run: SynthesisRun, job: Job, previous_text: str | N
     started = False
     try:
         with anyio.CancelScope(deadline=timeouts.deadline(requested, started=False)) as watchdog:
-            if run.passes_previous_text:
-                result = run.synthesizer.synthesize(  # type: ignore[call-arg]
-                    job.segment.speech_text, previous_text=previous_text
-                )
+            synthesizer = run.synthesizer
+            if isinstance(synthesizer, RequestSynthesizer):
+                request = SynthesisRequest(job.segment.speech_text, job.segment, previous_text)
+                result: object = synthesizer.synthesize_request(request)
             else:
-                result = run.synthesizer.synthesize(job.segment.speech_text)
+                result = synthesizer.synthesize(job.segment.speech_text)
             audio = _audio_iterator(result, run.synthesizer)
             async with aclosing(audio):
                 async for data in audio:

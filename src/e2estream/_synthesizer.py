@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import cast
 
 import anyio
 import anyio.lowlevel
@@ -26,8 +27,11 @@ from ._audio import AudioChunk, AudioFormat, Synthesizer
 from ._jobs import ByteBudget, Job
 from ._pacing import Pacer
 from ._playback import PlaybackClock
+from ._request import RequestSynthesizer
 from ._segment import Segment
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
+from ._streaming import AnySynthesizer, StreamingSynthesizer, is_streaming
+from ._streaming_run import StreamingSession
 from ._synthesis_run import SynthesisRun, synthesize_segment
 from ._timeouts import SynthesisTimeouts
 from ._util import (
@@ -78,6 +82,7 @@ class _StreamState:
         self.cancelled = False  # AudioChunkStream.cancel() was called
         self.synthesis_scope = anyio.CancelScope()
         self.synthesis_finished = anyio.Event()  # every request closed, the text source too
+        self.session: StreamingSession | None = None  # a streaming backend's connection
 
 
 class AudioChunkStream(AsyncIterator[AudioChunk]):
@@ -186,7 +191,9 @@ class ProgressiveSynthesizer:
     """Synthesize incremental text with bounded concurrency and ordered, streamed audio.
 
     Args:
-        synthesizer: Any :class:`~e2estream.Synthesizer` (a TTS backend).
+        synthesizer: Any :class:`~e2estream.Synthesizer` (a TTS backend answering one
+            request per segment) or :class:`~e2estream.StreamingSynthesizer` (one
+            connection for the whole stream; segments are sent as flushed units).
         segmenter: The :class:`~e2estream.IncrementalSegmenter` used when
             :meth:`stream` receives text deltas, or a zero-argument factory making one
             per stream. Default: a fresh ``IncrementalSegmenter()`` per stream.
@@ -207,7 +214,7 @@ class ProgressiveSynthesizer:
             default). A segment past one becomes an error; the stream goes on.
 
     Raises:
-        TypeError: If ``synthesizer`` does not satisfy the Synthesizer protocol.
+        TypeError: If ``synthesizer`` satisfies neither backend protocol.
         ValueError: If a limit is not positive.
 
     Example::
@@ -220,7 +227,7 @@ class ProgressiveSynthesizer:
 
     def __init__(
         self,
-        synthesizer: Synthesizer,
+        synthesizer: AnySynthesizer,
         *,
         segmenter: SegmenterFactory | None = None,
         max_concurrency: int = 2,
@@ -241,10 +248,14 @@ class ProgressiveSynthesizer:
         self.max_buffered_bytes = max_buffered_bytes
         self.max_ahead = max_ahead
         self.timeouts = timeouts or SynthesisTimeouts()
-        # Backends that keep prosody across segments (ElevenLabs) opt in to receive the
-        # previous segment's text.
-        self._passes_previous_text = bool(getattr(synthesizer, "accepts_previous_text", False))
         self._compute_bound = bool(getattr(synthesizer, "compute_bound", False))
+        # Exactly one of the two is set: which kind of backend this is.
+        self._streaming: StreamingSynthesizer | None = None
+        self._per_segment: Synthesizer | RequestSynthesizer | None = None
+        if is_streaming(synthesizer):
+            self._streaming = cast(StreamingSynthesizer, synthesizer)
+        else:
+            self._per_segment = cast("Synthesizer | RequestSynthesizer", synthesizer)
 
     @property
     def audio_format(self) -> AudioFormat:
@@ -306,7 +317,22 @@ class ProgressiveSynthesizer:
                 # Requests run in a task group of their own, so that cancel() can stop
                 # them all and know when every one of them has closed.
                 async with anyio.create_task_group() as requests:
-                    await self._feed(source, state, requests)
+                    if self._streaming is not None:
+                        # The connection opens now, while the LLM is still thinking.
+                        state.session = StreamingSession(
+                            self._streaming,
+                            state.audio_format,
+                            self.timeouts,
+                            state.budget,
+                            state.pacer,
+                            state.slots,
+                        )
+                        requests.start_soon(state.session.run)
+                    try:
+                        await self._feed(source, state, requests)
+                    finally:
+                        if state.session is not None:
+                            state.session.finish_input()
         finally:
             state.synthesis_finished.set()
 
@@ -359,12 +385,15 @@ class ProgressiveSynthesizer:
             await state.pacer.wait_for_turn()
             await state.slots.acquire()
             state.pacer.started(job)
+            if self._per_segment is None:
+                assert state.session is not None
+                state.session.submit(job)
+                return
             previous_text = previous.speech_text if previous is not None else None
             task_group.start_soon(
                 synthesize_segment,
                 SynthesisRun(
-                    self.synthesizer,
-                    self._passes_previous_text,
+                    self._per_segment,
                     self.timeouts,
                     state.frame_size,
                     state.budget,

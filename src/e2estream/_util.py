@@ -1,71 +1,29 @@
-"""Small async helpers shared by the stages."""
+"""Small async helpers shared by the stages.
+
+The closing helpers live in ``_closing.py``; they are re-exported here for the modules
+that import them from this one.
+"""
 
 from __future__ import annotations
 
 import builtins
 import functools
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from types import TracebackType
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
-import anyio
 from typing_extensions import ParamSpec
+
+from ._closing import CLOSE_TIMEOUT as CLOSE_TIMEOUT
+from ._closing import aclose_quietly as aclose_quietly
+from ._closing import aclosing as aclosing
+from ._closing import iterating as iterating
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 P = ParamSpec("P")
-
-#: Upper bound, in seconds, for closing an upstream iterator during cleanup. Cleanup runs
-#: shielded from cancellation so that it really happens; the bound keeps a misbehaving
-#: ``aclose()`` from hanging the caller forever.
-CLOSE_TIMEOUT = 5.0
-
-
-async def aclose_quietly(obj: Any) -> None:
-    """Close ``obj`` if it has ``aclose()``, shielded from cancellation and bounded in time.
-
-    Used on every exit path, so that a ``break`` or a cancellation closes upstream
-    iterators (and the HTTP responses they hold) now, not at garbage collection.
-    """
-    aclose = getattr(obj, "aclose", None)
-    if aclose is None:
-        return
-    with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-        await aclose()
-
-
-@asynccontextmanager
-async def iterating(source: AsyncIterable[T]) -> AsyncIterator[AsyncIterator[T]]:
-    """Yield ``source``'s iterator; on exit close the iterator, and ``source`` if different.
-
-    ``async for`` iterates what ``__aiter__`` returned, which need not be ``source``
-    itself: closing only ``source`` would leave that iterator's ``finally`` (an HTTP
-    response to close, say) to the garbage collector.
-    """
-    iterator = source.__aiter__()
-    try:
-        yield iterator
-    finally:
-        try:
-            await aclose_quietly(iterator)
-        finally:
-            if iterator is not source:
-                await aclose_quietly(source)
-
-
-@asynccontextmanager
-async def aclosing(obj: T) -> AsyncIterator[T]:
-    """Like :func:`contextlib.aclosing`, but tolerates objects without ``aclose()``.
-
-    Closing is shielded from cancellation and bounded by :data:`CLOSE_TIMEOUT`.
-    """
-    try:
-        yield obj
-    finally:
-        await aclose_quietly(obj)
-
 
 if sys.version_info >= (3, 11):
     _BaseExceptionGroup = builtins.BaseExceptionGroup

@@ -18,12 +18,16 @@ def check_positive_int(name: str, value: object) -> None:
 
 
 def check_synthesizer(synthesizer: object) -> None:
-    """Raise ``TypeError`` if ``synthesizer`` lacks the Synthesizer protocol's members."""
+    """Raise ``TypeError`` unless ``synthesizer`` is a Synthesizer or a StreamingSynthesizer."""
     audio_format = getattr(synthesizer, "audio_format", None)
-    if not callable(getattr(synthesizer, "synthesize", None)):
+    if not any(
+        callable(getattr(synthesizer, name, None))
+        for name in ("synthesize", "synthesize_request", "connect")
+    ):
         raise TypeError(
             f"{type(synthesizer).__name__} is not a Synthesizer: it needs a "
-            "synthesize(text) method returning an async iterator of bytes"
+            "synthesize(text) method returning an async iterator of bytes (or, for a "
+            "streaming-input backend, a connect() method: see StreamingSynthesizer)"
         )
     if not isinstance(audio_format, AudioFormat):
         raise TypeError(

@@ -4,6 +4,8 @@
   would, after a first-token delay, at a fixed rate.
 * :class:`FakeSynthesizer` is a TTS whose time to first byte and speed you set, and
   whose PCM lasts as long as speaking the text would.
+* :class:`FakeStreamingSynthesizer` is the same as a streaming-input service: one
+  connection per reply, segments in, audio, timings and segment ends out.
 
 All delays go through anyio's clock, so under trio's ``MockClock(autojump_threshold=0)``
 seconds of simulated latency take microseconds and timings are exact::
@@ -27,8 +29,17 @@ import anyio.lowlevel
 
 from ._audio import AudioFormat, TextTiming
 from ._exceptions import SynthesisError
+from ._fake_streaming import FakeStreamingStatistics as FakeStreamingStatistics
+from ._fake_streaming import FakeStreamingSynthesizer as FakeStreamingSynthesizer
 
-__all__ = ["FakeSynthesizer", "FakeTTSStatistics", "scripted_tokens", "split_like_llm"]
+__all__ = [
+    "FakeStreamingStatistics",
+    "FakeStreamingSynthesizer",
+    "FakeSynthesizer",
+    "FakeTTSStatistics",
+    "scripted_tokens",
+    "split_like_llm",
+]
 
 # Roughly the pre-tokenizer of GPT-style BPE tokenizers: a word with its leading space,
 # runs of digits, runs of punctuation, whitespace. Long words are split further below.

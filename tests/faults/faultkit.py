@@ -16,13 +16,10 @@ reports those still suspended: a generator left for the garbage collector to fin
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import socket
 import sys
 import threading
-import time
 import types
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
@@ -31,10 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import pytest
-import uvicorn
 
 from e2estream import TextTiming
+from live_server import LiveServer, serve
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -43,21 +39,6 @@ Handler = Callable[["Call"], Awaitable[None]]
 
 #: Upper bound of any wait in these tests (a failing test must not hang).
 WAIT = 10.0
-
-#: The HTTP client packages installed: the suite runs with either or both (see the
-#: noxfile's http_httpx_only and http_httpx2_only sessions).
-CLIENT_PACKAGES = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
-
-
-def client_package(name: str | None = None) -> types.ModuleType:
-    """The client package ``name``, or the first one installed; skip the test if absent."""
-    if name is None:
-        if not CLIENT_PACKAGES:
-            pytest.skip("neither httpx nor httpx2 is installed")
-        name = CLIENT_PACKAGES[0]
-    if name not in CLIENT_PACKAGES:
-        pytest.skip(f"{name} is not installed")
-    return importlib.import_module(name)
 
 
 @dataclass
@@ -148,7 +129,7 @@ class FaultServer:
         self.handlers = handlers
         self.url = ""
         self.logs: dict[str, RunLog] = {}
-        self._server: uvicorn.Server | None = None
+        self._live: LiveServer | None = None
         self._lock = threading.Lock()
         self._runs = 0
 
@@ -160,18 +141,13 @@ class FaultServer:
             return run
 
     def open_connections(self) -> int:
-        assert self._server is not None
-        return len(self._server.server_state.connections)
+        assert self._live is not None
+        return self._live.open_connections()
 
     async def wait_all_closed(self) -> int:
         """Wait (bounded) until the server holds no connection; return how many remain."""
-        # Polled: uvicorn's connection set lives in another thread, with no event to
-        # wait on. The bound only stops a failing test; it is no timing assertion.
-        for _ in range(int(WAIT / 0.005)):
-            if not self.open_connections():
-                break
-            await anyio.sleep(0.005)
-        return self.open_connections()
+        assert self._live is not None
+        return await self._live.wait_all_closed()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
@@ -210,29 +186,10 @@ class FaultServer:
 @contextmanager
 def serving(server: FaultServer) -> Iterator[FaultServer]:
     """Run ``server`` on uvicorn in a thread; stop it on exit."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Inherited by the accepted sockets: without it every response whose header and body
-    # go out in separate writes waits 40 ms for the client's delayed ACK (Nagle).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server, log_level="critical", lifespan="off", ws="none")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT
-    while not uv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the fault server did not start")
-        time.sleep(0.01)
-    server.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server._server = uv
-    try:
+    with serve(server, log_level="critical") as live:
+        server.url = live.url
+        server._live = live
         yield server
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=WAIT)
-        sock.close()
 
 
 def refused_url() -> str:

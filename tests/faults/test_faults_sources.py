@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 import pytest
-from faultkit import AsyncGeneratorWatch, Call, FaultServer, ServerDrop, client_package, serving
+from faultkit import AsyncGeneratorWatch, Call, FaultServer, ServerDrop, serving
 
 from e2estream import (
     DoneEvent,
@@ -136,12 +136,6 @@ HANDLERS: dict[str, Any] = {
     "stall": stall,
     "proxy-error": proxy_error,
 }
-
-
-@pytest.fixture(params=["httpx", "httpx2"])
-def http(request: pytest.FixtureRequest) -> ModuleType:
-    """The client package: token_source reads the responses of both by shape."""
-    return client_package(request.param)
 
 
 @pytest.fixture(scope="module")

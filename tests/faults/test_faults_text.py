@@ -13,13 +13,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from faultkit import client_package
 from hypothesis import given
 from hypothesis import strategies as st
 
 from e2estream import IncrementalSegmenter, SynthesisError, normalize_speech
 from e2estream._normalize import remove_unspeakable
 from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
+from live_server import client_package
 
 # Everything, surrogates and controls included, plus the sequences a terminal-minded
 # LLM or a broken decoder produces, so that they come up often.

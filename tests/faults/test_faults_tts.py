@@ -23,7 +23,6 @@ from faultkit import (
     Call,
     FaultServer,
     ServerDrop,
-    client_package,
     collect,
     refused_url,
     serving,
@@ -44,9 +43,10 @@ from e2estream import (
     TTSHTTPError,
     stream_reply,
 )
-from e2estream.backends import ElevenLabsSpeech, OpenAISpeech
+from e2estream.backends import ElevenLabsSpeech, HTTPTimeouts, OpenAISpeech, RetryPolicy
 from e2estream.backends._wav import wav_header
 from e2estream.testing import split_like_llm
+from live_server import client_package
 
 pytestmark = pytest.mark.anyio
 
@@ -237,7 +237,9 @@ def make_backend(request: pytest.FixtureRequest) -> Backends:
     return Backends(*request.param)
 
 
-FAST = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
+def fast(max_retries: int = 2) -> RetryPolicy:
+    """Retries with short waits."""
+    return RetryPolicy(max_retries, base_delay=0.01, max_delay=0.05)
 
 
 async def run_reply(backend: Backend, text: str = REPLY) -> list[Event]:
@@ -305,7 +307,7 @@ async def test_recoverable_fault_loses_nothing(
     server: FaultServer, make_backend: Backends, fault_name: str
 ) -> None:
     run = server.new_run()
-    backend = make_backend(f"{server.url}/{run}/{fault_name}", max_retries=2, **FAST)
+    backend = make_backend(f"{server.url}/{run}/{fault_name}", retry=fast(2))
     events = await run_reply(backend)
     audio = check_no_text_lost(events)
     assert errors(events) == []
@@ -317,13 +319,16 @@ async def test_recoverable_fault_loses_nothing(
 
 # --- faults that fail the segment, and only that segment ---------------------------------
 
+FIRST_BYTE = HTTPTimeouts(first_byte=0.3)
+TOTAL = HTTPTimeouts(total=0.3)
+
 # (fault, backend options, error type, message pattern, requests of the faulty segment,
 #  how the server saw the faulty segment's last request end)
 FAILING = [
-    ("503", {"max_retries": 1}, TTSHTTPError, "HTTP 503: upstream unavailable", 2, "complete"),
-    ("hang", {"first_byte_timeout": 0.3}, SynthesisTimeout, "no audio", 1, "client-left"),
-    ("hang-headers", {"first_byte_timeout": 0.3}, SynthesisTimeout, "no audio", 1, "client-left"),
-    ("stall", {"total_timeout": 0.3}, SynthesisTimeout, "total timeout", 1, "client-left"),
+    ("503", {"retry": fast(1)}, TTSHTTPError, "HTTP 503: upstream unavailable", 2, "complete"),
+    ("hang", {"timeouts": FIRST_BYTE}, SynthesisTimeout, "no audio", 1, "client-left"),
+    ("hang-headers", {"timeouts": FIRST_BYTE}, SynthesisTimeout, "no audio", 1, "client-left"),
+    ("stall", {"timeouts": TOTAL}, SynthesisTimeout, "total timeout", 1, "client-left"),
     ("close", {}, SynthesisError, "failed mid-stream", 1, "dropped"),
     ("html", {}, SynthesisError, "'text/html' instead of audio: .*502 Bad Gateway", 1, "complete"),
     (
@@ -361,7 +366,7 @@ async def test_failing_segment_is_an_error_event_and_the_reply_goes_on(
     outcome: str,
 ) -> None:
     run = server.new_run()
-    backend = make_backend(f"{server.url}/{run}/{fault_name}", **{**FAST, **options})
+    backend = make_backend(f"{server.url}/{run}/{fault_name}", **{"retry": fast(), **options})
     events = await run_reply(backend)
     check_no_text_lost(events)
     [error] = errors(events)
@@ -403,7 +408,7 @@ async def test_wav_of_another_sample_rate_is_refused(server: FaultServer) -> Non
 
 
 async def test_refused_connection(make_backend: Backends) -> None:
-    backend = make_backend(refused_url(), max_retries=1, **FAST)
+    backend = make_backend(refused_url(), retry=fast(1))
     events = await run_reply(backend, "One sentence here. And another one.")
     await make_backend.close_borrowed()
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == (
@@ -438,7 +443,7 @@ async def test_credentials_in_urls_are_redacted(
     base = refused_url().replace("http://", f"http://user:{SECRET}@")
     package = client_package(None if make_backend.package == "own" else make_backend.package)
     async with package.AsyncClient(params={"api_key": SECRET, "token": SECRET}) as client:
-        backend = make_backend(base, api_key=SECRET, client=client, max_retries=1, **FAST)
+        backend = make_backend(base, api_key=SECRET, client=client, retry=fast(1))
         events = await run_reply(backend, "A FAULT sentence.")
     [error] = errors(events)
     message = str(error.error)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
+import httpx2
+
 from e2estream import (
     AudioChunk,
     AudioEvent,
@@ -19,6 +22,7 @@ from e2estream import (
     stream_reply,
     token_source,
 )
+from e2estream.backends import ElevenLabsSpeech, HTTPTimeouts, OpenAISpeech, RetryPolicy
 from e2estream.testing import FakeSynthesizer, scripted_tokens
 
 
@@ -53,3 +57,18 @@ async def user_code() -> None:
             text: str = item
     any_event: Event = TokenEvent("x", 0)
     del offset, data, ttfa, typed, text, any_event
+
+
+async def http_backends(client: httpx2.AsyncClient, old_client: httpx.AsyncClient) -> None:
+    # A client of either package; the settings objects instead of loose keywords.
+    tts: Synthesizer = OpenAISpeech(
+        client=client,
+        timeouts=HTTPTimeouts(first_byte=5.0, total=None),
+        retry=RetryPolicy(max_retries=0),
+    )
+    eleven = ElevenLabsSpeech("voice", client=old_client)
+    speakers: list[Synthesizer] = [tts, eleven]
+    bounds: list[float | None] = [eleven.timeouts.first_byte, eleven.retry.delay(0)]
+    async with stream_reply(scripted_tokens("Hi."), speakers[1]) as events:
+        async for event in events:
+            print(event, bounds)

@@ -34,7 +34,9 @@ def serve(config: WebDemoConfig, out: TextIO = sys.stdout) -> None:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((config.host, config.port))
-        sock.listen()  # connections to the printed URL wait for uvicorn instead of failing
+        # Listening before the URL is printed: a browser (or a test) that connects at
+        # once waits in the backlog until uvicorn accepts, instead of being refused.
+        sock.listen(128)
         port = sock.getsockname()[1]
         host = f"[{config.host}]" if family == socket.AF_INET6 else config.host
         out.write(f"e2estream web demo: http://{host}:{port}/  (Ctrl-C to stop)\n")

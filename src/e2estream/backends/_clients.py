@@ -31,9 +31,9 @@ __all__ = [
 ]
 
 #: The client packages accepted, in the order a backend tries them for a client of its
-#: own. httpx first: it is the run-time dependency in pyproject today (see
-#: docs/http-clients.md for the measurements behind moving to httpx2).
-PACKAGES = ("httpx", "httpx2")
+#: own: httpx2, the run-time dependency (the maintained line; docs/http-clients.md has
+#: the measurements), then httpx, for a host that installed e2estream without it.
+PACKAGES = ("httpx2", "httpx")
 
 
 #: An ``httpx.Response`` or an ``httpx2.Response`` (the same shape, distinct classes).
@@ -117,8 +117,10 @@ def client_errors(client: object) -> ClientErrors:
     return errors
 
 
-def new_client(*, timeout: float, connect_timeout: float) -> AsyncHTTPClient:
+def new_client(*, read: float | None, connect: float | None) -> AsyncHTTPClient:
     """Create an ``AsyncClient`` of the first installed package of :data:`PACKAGES`.
+
+    ``read`` also bounds writes and the wait for a pooled connection.
 
     Raises:
         ModuleNotFoundError: If neither httpx nor httpx2 is installed.
@@ -129,7 +131,7 @@ def new_client(*, timeout: float, connect_timeout: float) -> AsyncHTTPClient:
         except ModuleNotFoundError:
             continue
         client: AsyncHTTPClient = package.AsyncClient(
-            timeout=package.Timeout(timeout, connect=connect_timeout)
+            timeout=package.Timeout(read, connect=connect)
         )
         return client
-    raise ModuleNotFoundError("the HTTP backends need httpx or httpx2: pip install httpx2")
+    raise ModuleNotFoundError("the HTTP backends need httpx2 or httpx: pip install httpx2")

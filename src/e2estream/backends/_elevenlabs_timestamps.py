@@ -42,6 +42,15 @@ class Alignment:
         self._last_start = 0.0
         self.failed = False
 
+    @property
+    def aligned(self) -> int:
+        """How many characters of the text the alignment has covered so far."""
+        return self._cursor
+
+    def extend(self, text: str) -> None:
+        """Append ``text`` to the text being aligned (a streaming connection's next segment)."""
+        self._text += text
+
     def timings(self, alignment: object, offset: float) -> list[TextTiming]:
         """Return the timings of the words starting in one chunk's alignment.
 

@@ -14,6 +14,9 @@ thread, one synthesis at a time, in the order the calls started.
 Closing a ``synthesize`` iterator early marks its job cancelled: a queued job is skipped,
 and a running one is aborted at eSpeak's next callback (the callback returns 1), so the
 engine is free again within one audio buffer.
+
+:meth:`Engine.watch` is the seam for tests: it records the jobs submitted and when each
+ran, in which thread, without replacing any of the engine's methods.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ import sys
 import threading
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .._audio import TextTiming
@@ -37,7 +41,7 @@ from . import _espeak_binding as binding
 from ._espeak_binding import EspeakVoice
 from ._espeak_words import WordTimer
 
-__all__ = ["BUFFER_MS", "Engine", "EngineInfo", "Job", "get_engine"]
+__all__ = ["BUFFER_MS", "Engine", "EngineInfo", "Job", "JobLog", "get_engine"]
 
 logger = logging.getLogger("e2estream")
 
@@ -147,6 +151,24 @@ class Job:
             return None
 
 
+@dataclass
+class JobLog:
+    """What :meth:`Engine.watch` saw: the jobs submitted, and each run's start and end.
+
+    Attributes:
+        jobs: The jobs submitted while watching, in submission order.
+        runs: ``("start" | "end", job, thread id)`` as the engine thread ran each job
+            it did not skip.
+        before_run: Called in the engine thread with each watched job just before it
+            runs (a test may change the job's settings there, say to a voice eSpeak
+            cannot load).
+    """
+
+    jobs: list[Job] = field(default_factory=list)
+    runs: list[tuple[str, Job, int]] = field(default_factory=list)
+    before_run: Callable[[Job], None] | None = None
+
+
 class Engine:
     """The process-wide eSpeak NG instance and the one thread allowed to call it."""
 
@@ -159,6 +181,8 @@ class Engine:
         # Unbounded, but every queued job belongs to a ``synthesize`` call that is
         # waiting for it, so its length is bounded by the callers, not by the engine.
         self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._logs: list[JobLog] = []  # see watch()
+        self._logs_lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="e2estream-espeak", daemon=True)
         self.thread.start()
         self.info = self.call(self._initialize)
@@ -216,6 +240,11 @@ class Engine:
         if job.cancelled:
             job.finish()
             return
+        logs = self._logs_of(job)
+        for log in logs:
+            log.runs.append(("start", job, threading.get_ident()))
+            if log.before_run is not None:
+                log.before_run(job)
         job.started = True
         error: BaseException | None = None
         try:
@@ -240,6 +269,8 @@ class Engine:
             error = exc
         finally:
             self._current = None
+            for log in logs:
+                log.runs.append(("end", job, threading.get_ident()))
             job.finish(error)
 
     def _configure(self, job: Job) -> None:
@@ -303,7 +334,26 @@ class Engine:
 
     def speak(self, job: Job) -> None:
         """Queue ``job`` for synthesis."""
+        with self._logs_lock:
+            for log in self._logs:
+                log.jobs.append(job)
         self.submit(lambda: self._speak(job))
+
+    @contextmanager
+    def watch(self, before_run: Callable[[Job], None] | None = None) -> Iterator[JobLog]:
+        """Record the jobs submitted inside the block and their runs (see :class:`JobLog`)."""
+        log = JobLog(before_run=before_run)
+        with self._logs_lock:
+            self._logs.append(log)
+        try:
+            yield log
+        finally:
+            with self._logs_lock:
+                self._logs.remove(log)
+
+    def _logs_of(self, job: Job) -> list[JobLog]:
+        with self._logs_lock:
+            return [log for log in self._logs if any(watched is job for watched in log.jobs)]
 
 
 _engine_lock = threading.Lock()

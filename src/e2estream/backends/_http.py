@@ -6,10 +6,11 @@ The rules, in one place so that every HTTP backend behaves the same:
   message; other 4xx raise :class:`~e2estream.TTSHTTPError` at once.
 - 408, 429, 5xx (but 501/505) and transport errors are retried **only while nothing has
   been yielded yet**, with exponential backoff and jitter, honouring ``Retry-After``
-  (capped), up to ``max_retries`` times. Once audio has been yielded a failure raises
-  :class:`~e2estream.SynthesisError`: a retry would repeat audio the listener heard.
-- ``first_byte_timeout`` bounds the time from sending a request to its first body byte;
-  ``total_timeout`` bounds the time spent waiting for the server during one request. The
+  (capped), up to ``RetryPolicy.max_retries`` times. Once audio has been yielded a
+  failure raises :class:`~e2estream.SynthesisError`: a retry would repeat audio the
+  listener heard.
+- ``HTTPTimeouts.first_byte`` bounds the time from sending a request to its first body
+  byte; ``HTTPTimeouts.total`` the time spent waiting for the server in one request. The
   time the *consumer* spends between chunks is not counted: a segment whose audio waits
   behind the one being played must not time out because of our own backpressure.
 - Every await that may be cancelled by a timeout is wrapped on its own, so no cancel
@@ -25,13 +26,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 from typing_extensions import Self
 
+from .._closing import close_streamed_response
 from .._exceptions import SynthesisError, SynthesisTimeout, TTSAuthenticationError, TTSHTTPError
-from .._httpclose import close_streamed_response
+from .._http_messages import read_error_message
 from ._clients import (
     AsyncHTTPClient,
     ClientErrors,
@@ -41,24 +43,14 @@ from ._clients import (
     new_client,
 )
 from ._guards import DEFAULT_LIMITS, Redactor, ResponseLimits, audio_media_type, redact_url
-from ._http_messages import message_from_body
-from ._retry import RetryPolicy
+from ._http_settings import HTTPTimeouts, RetryPolicy
 
-__all__ = ["BodyDecoder", "HTTPBackend", "Passthrough", "RetryPolicy", "stream_audio"]
+__all__ = ["BodyDecoder", "HTTPBackend", "Passthrough", "stream_audio"]
 
 logger = logging.getLogger("e2estream")
 
-#: Timeouts (seconds) of the client a backend creates for itself. The read timeout also
-#: bounds a stall between two chunks; TTFB and total time are bounded by the backend's
-#: own ``first_byte_timeout``/``total_timeout``, so it is generous.
-DEFAULT_READ_TIMEOUT = 30.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-
 #: Statuses worth another try: the server was busy or briefly broken.
 _RETRY_STATUSES = frozenset({408, 429}) | (frozenset(range(500, 600)) - {501, 505})
-
-#: How much of an error response body is read for its message.
-_MAX_ERROR_BODY = 64 * 1024
 
 
 class BodyDecoder(Protocol):
@@ -95,8 +87,8 @@ class _Retry(Exception):
 class _Clock:
     """Deadlines for one request; counts only time spent waiting for the server."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
+    def __init__(self, timeouts: HTTPTimeouts) -> None:
+        self.timeouts = timeouts
         self.started = anyio.current_time()
         self.waited = 0.0  # seconds spent inside our awaits on the server
         self.first_byte = False
@@ -104,14 +96,14 @@ class _Clock:
     def deadline(self) -> float:
         now = anyio.current_time()
         deadline = math.inf
-        if self.policy.total_timeout is not None:
-            deadline = now + max(0.0, self.policy.total_timeout - self.waited)
-        if not self.first_byte and self.policy.first_byte_timeout is not None:
-            deadline = min(deadline, self.started + self.policy.first_byte_timeout)
+        if self.timeouts.total is not None:
+            deadline = now + max(0.0, self.timeouts.total - self.waited)
+        if not self.first_byte and self.timeouts.first_byte is not None:
+            deadline = min(deadline, self.started + self.timeouts.first_byte)
         return deadline
 
     def timeout_error(self) -> SynthesisTimeout:
-        limit = self.policy.first_byte_timeout
+        limit = self.timeouts.first_byte
         if (
             not self.first_byte
             and limit is not None
@@ -119,7 +111,7 @@ class _Clock:
         ):
             return SynthesisTimeout(f"no audio from the TTS server within {limit} s")
         return SynthesisTimeout(
-            f"the TTS request took longer than its total timeout of {self.policy.total_timeout} s"
+            f"the TTS request took longer than its total timeout of {self.timeouts.total} s"
         )
 
 
@@ -127,7 +119,8 @@ async def stream_audio(
     client: AsyncHTTPClient,
     request: Any,
     *,
-    policy: RetryPolicy,
+    timeouts: HTTPTimeouts,
+    retry: RetryPolicy,
     decoder_factory: Callable[[], BodyDecoder] = Passthrough,
     secrets: Collection[str] = (),
     limits: ResponseLimits = DEFAULT_LIMITS,
@@ -139,7 +132,8 @@ async def stream_audio(
         client: The client to send with (pooled connections): an ``httpx`` or an
             ``httpx2`` ``AsyncClient``.
         request: The request, built by ``client``; it is re-sent unchanged on a retry.
-        policy: Timeouts and retries.
+        timeouts: How long the request may wait on the server.
+        retry: How a failure before the first audio is retried.
         decoder_factory: Makes a fresh body decoder for each attempt.
         secrets: Strings that must never appear in an error message.
         limits: Size caps on one body chunk and on the whole body.
@@ -161,9 +155,9 @@ async def stream_audio(
     errors = client_errors(client)
     redact = Redactor(secrets)
     url = redact_url(str(request.url))
-    retry = 0
+    retries = 0
     while True:
-        clock = _Clock(policy)
+        clock = _Clock(timeouts)
         decoder = decoder_factory()
         response: HTTPResponse | None = None
         body: AsyncIterator[bytes] | None = None
@@ -172,10 +166,10 @@ async def stream_audio(
             try:
                 response = await _send(client, request, clock, url, redact, errors)
                 if not response.is_success:
-                    raise await _status_error(response, clock, redact, errors)
+                    raise await _status_error(response, clock, redact)
                 is_audio, media_type = audio_media_type(response)
                 if not is_audio and not json_body:
-                    raise await _not_audio_error(response, media_type, clock, url, redact, errors)
+                    raise await _not_audio_error(response, media_type, clock, url, redact)
                 body = response.aiter_bytes()
                 first = b""
                 # Read until there is audio to yield: until then a failure may be retried
@@ -189,20 +183,20 @@ async def stream_audio(
                     limits.check(data, received, url)
                     first = decoder.feed(data)
             except _Retry as failure:
-                if retry >= policy.max_retries:
+                if retries >= retry.max_retries:
                     raise failure.error from failure.error.__cause__
-                delay = policy.delay(retry, failure.response)
-                retry += 1
+                delay = retry.delay(retries, failure.response)
+                retries += 1
                 logger.info(
                     "TTS request to %s failed (%s); retry %d of %d in %.2f s",
                     url,
                     failure.error,
-                    retry,
-                    policy.max_retries,
+                    retries,
+                    retry.max_retries,
                     delay,
                 )
                 # Close before sleeping so the connection goes back to the pool (or away).
-                await _close(body, response)
+                await close_streamed_response(response, body)
                 body = response = None
                 await anyio.sleep(delay)
                 continue
@@ -219,13 +213,7 @@ async def stream_audio(
                 if audio:
                     yield audio
         finally:
-            await _close(body, response)
-
-
-async def _close(body: AsyncIterator[bytes] | None, response: HTTPResponse | None) -> None:
-    # Shielded and bounded inside: cleanup happens while we are being cancelled, and a
-    # misbehaving peer cannot hang the caller.
-    await close_streamed_response(response, body)
+            await close_streamed_response(response, body)
 
 
 async def _send(
@@ -303,21 +291,18 @@ async def _not_audio_error(
     clock: _Clock,
     url: str,
     redact: Redactor,
-    errors: ClientErrors,
 ) -> SynthesisError:
     # Not retried: a server that labels its answer HTML or JSON is misconfigured or an
     # error page; another try gets the same. Its text says what went wrong.
-    message = redact(await _error_message(response, clock, errors))
+    message = redact(await _error_message(response, clock))
     return SynthesisError(
         f"the TTS server at {url} answered HTTP {response.status_code} with "
         f"{media_type!r} instead of audio: {message}"
     )
 
 
-async def _status_error(
-    response: HTTPResponse, clock: _Clock, redact: Redactor, errors: ClientErrors
-) -> Exception:
-    message = redact(await _error_message(response, clock, errors))
+async def _status_error(response: HTTPResponse, clock: _Clock, redact: Redactor) -> Exception:
+    message = redact(await _error_message(response, clock))
     status = response.status_code
     if status in (401, 403):
         return TTSAuthenticationError(status, message)
@@ -327,21 +312,26 @@ async def _status_error(
     return error
 
 
-async def _error_message(response: HTTPResponse, clock: _Clock, errors: ClientErrors) -> str:
-    content = bytearray()
-    # The message is a courtesy: a server that never finishes its error body must not
-    # hang the request, so reading it is bounded by the request's deadline and size.
+async def _error_message(response: HTTPResponse, clock: _Clock) -> str:
+    # Bounded by the request's own deadline too.
     body = response.aiter_bytes()
-    with anyio.move_on_after(max(0.0, min(clock.deadline() - anyio.current_time(), 5.0))):
-        try:
-            async for data in body:
-                content += data
-                if len(content) >= _MAX_ERROR_BODY:
-                    break
-        except errors.http:
-            pass
-    await _close(body, response)
-    return message_from_body(bytes(content), response.reason_phrase)
+    max_wait = min(clock.deadline() - anyio.current_time(), 5.0)
+    try:
+        fallback = response.reason_phrase or "no message"
+        return await read_error_message(body, fallback=fallback, max_wait=max_wait)
+    finally:
+        await close_streamed_response(response, body)
+
+
+_Setting = TypeVar("_Setting", HTTPTimeouts, RetryPolicy)
+
+
+def _checked(value: _Setting | None, kind: type[_Setting], name: str) -> _Setting:
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {kind.__name__}(...) or None, not {value!r}")
+    return value
 
 
 class HTTPBackend:
@@ -349,7 +339,7 @@ class HTTPBackend:
 
     A client passed in is borrowed: it is used for every request (connection pooling)
     and never closed by the backend. Without one the backend creates its own on first
-    use (httpx if installed, else httpx2) and closes it in :meth:`aclose`.
+    use (httpx2 if installed, else httpx) and closes it in :meth:`aclose`.
 
     Raises:
         TypeError: If ``client`` is neither an ``httpx.AsyncClient`` nor an
@@ -360,16 +350,14 @@ class HTTPBackend:
         self,
         *,
         client: AsyncHTTPClient | None,
-        first_byte_timeout: float | None,
-        total_timeout: float | None,
-        max_retries: int,
-        retry_base_delay: float,
-        retry_max_delay: float,
+        timeouts: HTTPTimeouts | None,
+        retry: RetryPolicy | None,
         limits: ResponseLimits = DEFAULT_LIMITS,
     ) -> None:
-        self._policy = RetryPolicy(
-            first_byte_timeout, total_timeout, max_retries, retry_base_delay, retry_max_delay
-        )
+        #: How long each request may wait on the server.
+        self.timeouts = _checked(timeouts, HTTPTimeouts, "timeouts")
+        #: How a request that failed before its first audio is retried.
+        self.retry = _checked(retry, RetryPolicy, "retry")
         self._limits = limits
         if client is not None:
             check_client(client)
@@ -382,9 +370,7 @@ class HTTPBackend:
             raise RuntimeError(f"this {type(self).__name__} has been closed")
         if self._client is None:
             # Created lazily, inside the event loop that will use it.
-            self._client = new_client(
-                timeout=DEFAULT_READ_TIMEOUT, connect_timeout=DEFAULT_CONNECT_TIMEOUT
-            )
+            self._client = new_client(read=self.timeouts.read, connect=self.timeouts.connect)
         return self._client
 
     async def aclose(self) -> None:

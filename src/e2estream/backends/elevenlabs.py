@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .._audio import AudioEncoding, AudioFormat, TextTiming
+from .._request import SynthesisRequest
 from ._clients import AsyncHTTPClient
 from ._elevenlabs_timestamps import TimestampedBody
 from ._guards import (
@@ -24,6 +25,7 @@ from ._guards import (
     redact_url,
 )
 from ._http import HTTPBackend, stream_audio
+from ._http_settings import HTTPTimeouts, RetryPolicy
 
 __all__ = ["ElevenLabsSpeech"]
 
@@ -55,8 +57,8 @@ class ElevenLabsSpeech(HTTPBackend):
     Each :meth:`synthesize` call is one ``POST {base_url}/v1/text-to-speech/{voice_id}
     /stream``; the audio is yielded as the response body arrives. The text of the
     previous segment is sent as ``previous_text``, so consecutive segments keep their
-    prosody: :class:`~e2estream.ProgressiveSynthesizer` passes it because this class
-    sets :attr:`accepts_previous_text`.
+    prosody: the pipeline calls :meth:`synthesize_request` with a
+    :class:`~e2estream.SynthesisRequest` that carries it.
 
     Word timings: with ``timestamps`` on (the default for the raw output formats,
     ``pcm_*``, ``ulaw_*``, ``alaw_*``) the request goes to ``/stream/with-timestamps``
@@ -91,16 +93,13 @@ class ElevenLabsSpeech(HTTPBackend):
             place each chunk's timings, is known from its size; True requires a raw
             format; False uses the plain ``/stream`` endpoint.
         client: An ``httpx.AsyncClient`` or ``httpx2.AsyncClient`` to use; it is
-            borrowed, never closed. Without
-            one the backend creates its own and closes it in :meth:`aclose`.
-        first_byte_timeout: Seconds from sending a request to the first byte of its
-            body; None for no limit. Raises :class:`~e2estream.SynthesisTimeout`.
-        total_timeout: Seconds one request may spend waiting for the server, not
-            counting the time the consumer takes between chunks; None for no limit.
-        max_retries: How often a request that failed before any audio was yielded (HTTP
-            408, 429, 5xx, connection errors) is retried.
-        retry_base_delay: First backoff delay in seconds; it doubles on each retry.
-        retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
+            borrowed, never closed. Without one the backend creates its own (with the
+            ``connect`` and ``read`` timeouts of ``timeouts``) and closes it in
+            :meth:`aclose`.
+        timeouts: How long a request may wait on the server, an
+            :class:`~e2estream.backends.HTTPTimeouts` (15 s to the first byte, 120 s in all).
+        retry: How a request that failed before any audio is retried, a
+            :class:`~e2estream.backends.RetryPolicy` (twice, with backoff).
         max_chunk_bytes: The largest body chunk accepted (1 MiB by default); a larger
             one fails the segment with :class:`~e2estream.SynthesisError`.
         max_response_bytes: The most bytes one response may carry (32 MiB by default,
@@ -110,11 +109,10 @@ class ElevenLabsSpeech(HTTPBackend):
     Raises:
         ValueError: For an unsupported ``output_format``, ``timestamps=True`` with a
             compressed format, or an invalid option.
+        TypeError: If ``client`` is not an ``httpx``/``httpx2`` ``AsyncClient``, or
+            ``timeouts``/``retry`` not an ``HTTPTimeouts``/``RetryPolicy``.
 
     """
-
-    #: Tells :class:`~e2estream.ProgressiveSynthesizer` to pass ``previous_text``.
-    accepts_previous_text: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -129,21 +127,15 @@ class ElevenLabsSpeech(HTTPBackend):
         extra_body: Mapping[str, Any] | None = None,
         timestamps: bool | None = None,
         client: AsyncHTTPClient | None = None,
-        first_byte_timeout: float | None = 15.0,
-        total_timeout: float | None = 120.0,
-        max_retries: int = 2,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 8.0,
+        timeouts: HTTPTimeouts | None = None,
+        retry: RetryPolicy | None = None,
         max_chunk_bytes: int = DEFAULT_MAX_CHUNK_BYTES,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             client=client,
-            first_byte_timeout=first_byte_timeout,
-            total_timeout=total_timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
-            retry_max_delay=retry_max_delay,
+            timeouts=timeouts,
+            retry=retry,
             limits=ResponseLimits(max_chunk_bytes, max_response_bytes),
         )
         if not voice_id:
@@ -202,6 +194,14 @@ class ElevenLabsSpeech(HTTPBackend):
         headers = {"xi-api-key": self._api_key} if self._api_key else {}
         return json_request(client, self._url, payload, headers)
 
+    def synthesize_request(self, request: SynthesisRequest) -> AsyncIterator[bytes | TextTiming]:
+        """Synthesize one segment of a reply, with the previous segment as context.
+
+        The pipeline calls this (rather than :meth:`synthesize`) with every segment, so
+        the intonation continues across segments.
+        """
+        return self.synthesize(request.text, previous_text=request.previous_text)
+
     async def synthesize(
         self, text: str, *, previous_text: str | None = None
     ) -> AsyncGenerator[bytes | TextTiming, None]:
@@ -243,7 +243,8 @@ class ElevenLabsSpeech(HTTPBackend):
             body = stream_audio(
                 client,
                 self._request(client, text, previous_text),
-                policy=self._policy,
+                timeouts=self.timeouts,
+                retry=self.retry,
                 secrets=self._secrets(),
                 limits=self._limits,
             )
@@ -263,7 +264,8 @@ class ElevenLabsSpeech(HTTPBackend):
         body = stream_audio(
             client,
             self._request(client, text, previous_text),
-            policy=self._policy,
+            timeouts=self.timeouts,
+            retry=self.retry,
             decoder_factory=decoder,
             secrets=self._secrets(),
             limits=self._limits,

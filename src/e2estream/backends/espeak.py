@@ -13,6 +13,7 @@ eSpeak reports where each word starts in its audio; ``synthesize`` yields those 
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator
 from typing import ClassVar
 
@@ -32,13 +33,13 @@ RATE_RANGE = (80, 450)
 #: Base pitch, 0-100; 50 is the voice's normal pitch.
 PITCH_RANGE = (0, 100)
 
-#: Seconds of audio one ``synthesize`` call may hold before eSpeak waits for its consumer.
-#: The engine is shared by the whole process and serves one call at a time, so a consumer
-#: that reads slowly would hold up every other caller if eSpeak stopped at each chunk.
-#: 30 s exceeds what a default segment (400 characters, about 25 s at 175 wpm) produces,
-#: so in a pipeline the engine never waits for a listener; only much longer texts are
-#: throttled to their consumer's pace.
-_MAX_AHEAD_SECONDS = 30.0
+#: Seconds of audio one ``synthesize`` call may hold before eSpeak waits for its consumer,
+#: by default. The engine is shared by the whole process and serves one call at a time,
+#: so a consumer that reads slowly would hold up every other caller if eSpeak stopped at
+#: each chunk. 30 s exceeds what a default segment (400 characters, about 25 s at 175
+#: wpm) produces, so in a pipeline the engine never waits for a listener; only much
+#: longer texts are throttled to their consumer's pace.
+DEFAULT_MAX_BUFFERED_SECONDS = 30.0
 
 
 def _normalize_tag(tag: str) -> str:
@@ -80,6 +81,11 @@ class EspeakSynthesizer:
         variant: A voice variant (``"f3"``, ``"m2"``, ``"female3"``, ``"klatt"``...).
         rate: Speaking rate in words per minute, 80-450 (eSpeak's default is 175).
         pitch: Base pitch, 0-100 (50 is the voice's normal pitch).
+        max_buffered_seconds: Seconds of audio one :meth:`synthesize` call may hold
+            before eSpeak waits for its consumer (30 s by default, more than a segment
+            makes, so eSpeak is never held up by a listener in a pipeline). The engine
+            serves one call at a time, so a small bound makes every caller wait for the
+            slowest reader.
 
     Word timings: eSpeak reports where each word starts in its audio, so
     :meth:`synthesize` yields a :class:`~e2estream.TextTiming` per word among the audio
@@ -91,7 +97,8 @@ class EspeakSynthesizer:
         ImportError: If ``espeakng-loader`` is not installed.
         RuntimeError: If eSpeak NG's library or data cannot be loaded.
         ValueError: For an unknown language, voice or variant, both ``language`` and
-            ``voice``, or a rate or pitch out of range.
+            ``voice``, a rate or pitch out of range, or a ``max_buffered_seconds`` that
+            is not positive and finite.
         TypeError: For options of the wrong type.
 
     Example::
@@ -118,6 +125,7 @@ class EspeakSynthesizer:
         variant: str | None = None,
         rate: int = 175,
         pitch: int = 50,
+        max_buffered_seconds: float = DEFAULT_MAX_BUFFERED_SECONDS,
     ) -> None:
         if language is not None and not isinstance(language, str):
             raise TypeError(f"language must be a str, not {type(language).__name__}")
@@ -129,6 +137,18 @@ class EspeakSynthesizer:
             raise ValueError("pass language or voice, not both")
         self._rate = _check_int("rate", rate, RATE_RANGE)
         self._pitch = _check_int("pitch", pitch, PITCH_RANGE)
+        if isinstance(max_buffered_seconds, bool) or not isinstance(
+            max_buffered_seconds, (int, float)
+        ):
+            raise TypeError(
+                f"max_buffered_seconds must be a number, not {type(max_buffered_seconds).__name__}"
+            )
+        if not (math.isfinite(max_buffered_seconds) and max_buffered_seconds > 0):
+            raise ValueError(
+                "max_buffered_seconds must be a positive, finite number of seconds, "
+                f"got {max_buffered_seconds!r}"
+            )
+        self._max_buffered_seconds = float(max_buffered_seconds)
         info = get_engine().info
         if voice is not None:
             voice_name, _, suffix = voice.partition("+")
@@ -185,13 +205,21 @@ class EspeakSynthesizer:
         variant: str | None = None,
         rate: int = 175,
         pitch: int = 50,
+        max_buffered_seconds: float = DEFAULT_MAX_BUFFERED_SECONDS,
     ) -> EspeakSynthesizer:
         """Like the constructor, but loads eSpeak NG without blocking the event loop.
 
         Takes the same arguments and raises the same exceptions as the constructor.
         """
         await anyio.to_thread.run_sync(get_engine)
-        return cls(language, voice=voice, variant=variant, rate=rate, pitch=pitch)
+        return cls(
+            language,
+            voice=voice,
+            variant=variant,
+            rate=rate,
+            pitch=pitch,
+            max_buffered_seconds=max_buffered_seconds,
+        )
 
     @staticmethod
     def native_sample_rate() -> int:
@@ -285,7 +313,7 @@ class EspeakSynthesizer:
         text = text.replace("\0", " ")
         if not text.strip():
             return
-        limit = int(_MAX_AHEAD_SECONDS * self._audio_format.sample_rate) * 2
+        limit = int(self._max_buffered_seconds * self._audio_format.sample_rate) * 2
         job = Job(text, self._espeak_name, self._rate, self._pitch, limit)
         get_engine().speak(job)
         try:

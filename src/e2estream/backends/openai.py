@@ -22,6 +22,7 @@ from ._guards import (
     redact_url,
 )
 from ._http import BodyDecoder, HTTPBackend, Passthrough, stream_audio
+from ._http_settings import HTTPTimeouts, RetryPolicy
 from ._wav import WavFormatError, WavHeaderStripper
 
 __all__ = ["OpenAISpeech", "ResponseFormat"]
@@ -81,16 +82,12 @@ class OpenAISpeech(HTTPBackend):
             ``{"lang_code": "b"}`` for Kokoro-FastAPI).
         client: An ``httpx.AsyncClient`` or ``httpx2.AsyncClient`` (the OpenAI SDK's
             ``http_client``, say) to use; it is borrowed, never closed. Without
-            one the backend creates its own (connect timeout 10 s, read timeout 30 s,
-            which also bounds a stall between chunks) and closes it in :meth:`aclose`.
-        first_byte_timeout: Seconds from sending a request to the first byte of its
-            body; None for no limit. Raises :class:`~e2estream.SynthesisTimeout`.
-        total_timeout: Seconds one request may spend waiting for the server, not
-            counting the time the consumer takes between chunks; None for no limit.
-        max_retries: How often a request that failed before any audio was yielded (HTTP
-            408, 429, 5xx, connection errors) is retried.
-        retry_base_delay: First backoff delay in seconds; it doubles on each retry.
-        retry_max_delay: Upper bound of a backoff delay, also of a ``Retry-After`` wait.
+            one the backend creates its own (with the ``connect`` and ``read`` timeouts
+            of ``timeouts``) and closes it in :meth:`aclose`.
+        timeouts: How long a request may wait on the server, an
+            :class:`~e2estream.backends.HTTPTimeouts` (15 s to the first byte, 120 s in all).
+        retry: How a request that failed before any audio is retried, a
+            :class:`~e2estream.backends.RetryPolicy` (twice, with backoff).
         max_chunk_bytes: The largest body chunk accepted (1 MiB by default); a larger
             one fails the segment with :class:`~e2estream.SynthesisError`.
         max_response_bytes: The most bytes one response may carry (32 MiB by default,
@@ -99,7 +96,8 @@ class OpenAISpeech(HTTPBackend):
 
     Raises:
         ValueError: For an unknown ``response_format`` or an invalid option.
-        TypeError: If ``client`` is not an ``httpx``/``httpx2`` ``AsyncClient``.
+        TypeError: If ``client`` is not an ``httpx``/``httpx2`` ``AsyncClient``, or
+            ``timeouts``/``retry`` not an ``HTTPTimeouts``/``RetryPolicy``.
 
     """
 
@@ -116,21 +114,15 @@ class OpenAISpeech(HTTPBackend):
         sample_rate: int = 24000,
         extra_body: Mapping[str, Any] | None = None,
         client: AsyncHTTPClient | None = None,
-        first_byte_timeout: float | None = 15.0,
-        total_timeout: float | None = 120.0,
-        max_retries: int = 2,
-        retry_base_delay: float = 0.25,
-        retry_max_delay: float = 8.0,
+        timeouts: HTTPTimeouts | None = None,
+        retry: RetryPolicy | None = None,
         max_chunk_bytes: int = DEFAULT_MAX_CHUNK_BYTES,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             client=client,
-            first_byte_timeout=first_byte_timeout,
-            total_timeout=total_timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
-            retry_max_delay=retry_max_delay,
+            timeouts=timeouts,
+            retry=retry,
             limits=ResponseLimits(max_chunk_bytes, max_response_bytes),
         )
         encoding = _ENCODINGS.get(response_format)
@@ -217,7 +209,8 @@ class OpenAISpeech(HTTPBackend):
         audio = stream_audio(
             client,
             self._request(client, text),
-            policy=self._policy,
+            timeouts=self.timeouts,
+            retry=self.retry,
             decoder_factory=self._decoder,
             secrets=[self._api_key] if self._api_key else [],
             limits=self._limits,
