@@ -45,7 +45,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
+import httpx2
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
@@ -94,9 +94,9 @@ async def open_llm(question: str, tokens_per_second: float) -> AsyncIterator[obj
             {"role": "user", "content": question},
         ],
     }
-    timeout = httpx.Timeout(60.0, connect=10.0)
+    timeout = httpx2.Timeout(60.0, connect=10.0)
     async with (
-        httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout) as client,
+        httpx2.AsyncClient(base_url=base_url, headers=headers, timeout=timeout) as client,
         client.stream("POST", "/chat/completions", json=body) as response,
     ):
         yield response  # an HTTP error status becomes e2estream.SourceError when read

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from .._audio import Synthesizer
 from .._demo import REPLIES, DemoOptions, make_synthesizer
@@ -181,9 +181,9 @@ class DemoServices:
                 {"role": "user", "content": text},
             ],
         }
-        timeout = httpx.Timeout(60.0, connect=10.0)
+        timeout = httpx2.Timeout(60.0, connect=10.0)
         async with (
-            httpx.AsyncClient(base_url=llm.url, headers=headers, timeout=timeout) as client,
+            httpx2.AsyncClient(base_url=llm.url, headers=headers, timeout=timeout) as client,
             client.stream("POST", "/chat/completions", json=body) as response,
         ):
             yield response  # an HTTP error status becomes SourceError when read
