@@ -261,3 +261,5 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/streaming_input.py")
     session.run("python", "benchmarks/espeak_timings.py")
     session.run("python", "benchmarks/piper_latency.py")
+    session.run("python", "benchmarks/load.py")
+    session.run("python", "benchmarks/scaling.py")

@@ -26,6 +26,7 @@ from ._events import Event as Event
 from ._events import ReplyMetrics as ReplyMetrics
 from ._events import SegmentDoneEvent as SegmentDoneEvent
 from ._events import SegmentEvent as SegmentEvent
+from ._events import StallEvent as StallEvent
 from ._events import TokenEvent as TokenEvent
 from ._exceptions import E2EStreamError as E2EStreamError
 from ._exceptions import SourceError as SourceError
@@ -33,6 +34,8 @@ from ._exceptions import SynthesisError as SynthesisError
 from ._exceptions import SynthesisTimeout as SynthesisTimeout
 from ._exceptions import TTSAuthenticationError as TTSAuthenticationError
 from ._exceptions import TTSHTTPError as TTSHTTPError
+from ._fallback import FallbackSynthesizer as FallbackSynthesizer
+from ._fallback import FallbackTimeouts as FallbackTimeouts
 from ._merge import MergedStream as MergedStream
 from ._merge import merge_events as merge_events
 from ._normalize import SpeechNormalizer as SpeechNormalizer
@@ -63,6 +66,8 @@ __all__ = [
     "E2EStreamError",
     "ErrorEvent",
     "Event",
+    "FallbackSynthesizer",
+    "FallbackTimeouts",
     "IncrementalSegmenter",
     "MergedStream",
     "ProgressiveSynthesizer",
@@ -77,6 +82,7 @@ __all__ = [
     "SourceError",
     "SpeechNormalizer",
     "SpokenText",
+    "StallEvent",
     "StreamingSynthesizer",
     "SynthesisConnection",
     "SynthesisError",

@@ -33,6 +33,7 @@ __all__ = [
     "ReplyMetrics",
     "SegmentDoneEvent",
     "SegmentEvent",
+    "StallEvent",
     "TokenEvent",
 ]
 
@@ -145,6 +146,9 @@ class SegmentDoneEvent:
         failed: True if the segment's synthesis raised.
         timings: Timings the backend gave after the segment's last audio chunk (most
             come on the :class:`AudioEvent` they belong to).
+        spoken_by: The name of the backend that produced the segment's audio, when the
+            synthesizer chooses among several (:class:`~e2estream.FallbackSynthesizer`);
+            None for a single backend, and when no backend produced audio.
     """
 
     type: ClassVar[Literal["segment_done"]] = "segment_done"
@@ -153,6 +157,7 @@ class SegmentDoneEvent:
     audio_duration: float | None
     failed: bool = False
     timings: tuple[TextTiming, ...] = ()
+    spoken_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the event as a JSON-serializable dict."""
@@ -163,7 +168,33 @@ class SegmentDoneEvent:
             "audio_duration": self.audio_duration,
             "failed": self.failed,
             "timings": [timing.to_dict() for timing in self.timings],
+            "spoken_by": self.spoken_by,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StallEvent:
+    """Playback ran dry: the listener has heard all audio delivered, and more is coming.
+
+    The library models the host's player: it starts with the first
+    :class:`AudioEvent` and plays in real time (or from the positions the host reports
+    with :meth:`~e2estream.ReplyStream.report_played`). When that player has played
+    everything delivered while the reply's audio is not complete (the TTS is slower
+    than real time, or the LLM paused), this event comes, once per stall. The next
+    :class:`AudioEvent` ends the stall; :attr:`ReplyMetrics.stall_time` adds up how long
+    stalls lasted. A host may show it ("..."), log it, or switch to a faster voice.
+
+    Attributes:
+        reply_time: Seconds into the reply's audio where playback ran dry (all the
+            audio delivered so far).
+    """
+
+    type: ClassVar[Literal["stall"]] = "stall"
+    reply_time: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the event as a JSON-serializable dict."""
+        return {"type": self.type, "reply_time": self.reply_time}
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,5 +293,5 @@ class DoneEvent:
 
 #: Any event of a reply stream.
 Event: TypeAlias = (
-    TokenEvent | SegmentEvent | AudioEvent | SegmentDoneEvent | ErrorEvent | DoneEvent
+    TokenEvent | SegmentEvent | AudioEvent | SegmentDoneEvent | StallEvent | ErrorEvent | DoneEvent
 )

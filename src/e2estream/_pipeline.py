@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
+from contextlib import closing
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
-from ._merge import DEFAULT_MAX_BUFFER, deliver
+from ._mailbox import Mailbox, MailboxSender
+from ._merge import DEFAULT_MAX_BUFFER
 from ._playback import PlaybackClock
+from ._prewarm import has_prewarm, prewarm_quietly
 from ._reply import ReplyControl, ReplyStream
 from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._sources import token_source
+from ._speakers import SpeakerLog, publishing
+from ._stalls import watch_stalls
 from ._streaming import AnySynthesizer
 from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts
@@ -88,6 +93,13 @@ async def stream_reply(
             segment past one becomes an :class:`~e2estream.ErrorEvent` carrying a
             :class:`~e2estream.SynthesisTimeout`, and the reply goes on.
 
+    A backend may have an optional ``prewarm()`` method (async, or returning None): it
+    runs in its own task as the reply starts, while the LLM is still thinking, to open
+    connections (an HTTP client, its SSL context) before the first segment needs them.
+    It never delays tokens, and if it fails the failure is logged (``e2estream``
+    logger, warning) and the reply goes on. It should be idempotent and cheap once
+    warm, and do blocking set-up in a worker thread (``anyio.to_thread.run_sync``).
+
     Yields:
         A :class:`ReplyStream` of events; the last one is a :class:`~e2estream.DoneEvent`.
 
@@ -128,30 +140,42 @@ async def stream_reply(
         segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
             MAX_PENDING_SEGMENTS
         )
-        events_send, events_receive = anyio.create_memory_object_stream[Event](max_buffered_events)
-        with segments_send, segments_receive, events_send, events_receive:
+        events = Mailbox[Event](max_buffered_events)
+        speakers = SpeakerLog()
+        # The synthesis tasks, started as the block below is entered, inherit this
+        # reply's speaker log (see _speakers.py); the consumer's code does not.
+        with (
+            segments_send,
+            segments_receive,
+            closing(events),
+            publishing(speakers) as withdraw_speakers,
+        ):
             async with (
                 progressive.open_stream(
                     segments_receive, playback, counts_delivery=False
                 ) as chunks,
                 anyio.create_task_group() as stages,
             ):
+                withdraw_speakers()
                 control.chunks = chunks
-                # Each stage sends through its own clone: the stream ends when both close.
+                # Each stage sends through its own sender: the stream ends when all close.
                 stages.start_soon(
                     _read_llm,
                     tokens,
                     idle_flush,
                     reply_segmenter,
                     segments_send.clone(),
-                    events_send.clone(),
+                    events.sender(),
                     control,
                 )
-                stages.start_soon(_audio_events, chunks, events_send.clone(), control)
+                stages.start_soon(_audio_events, chunks, events.sender(), control, speakers)
+                stages.start_soon(watch_stalls, playback, events.sender(), control)
+                if has_prewarm(synthesizer):
+                    # Beside the LLM, never before it: tokens do not wait for it.
+                    stages.start_soon(prewarm_quietly, synthesizer, type(synthesizer).__name__)
                 segments_send.close()
-                events_send.close()
                 try:
-                    yield ReplyStream(events_receive, progressive.audio_format, control, playback)
+                    yield ReplyStream(events, progressive.audio_format, control, playback)
                 finally:
                     control.closed = True
                     # Stop the LLM and the TTS together, so that their cleanups overlap.
@@ -164,7 +188,7 @@ async def _read_llm(
     idle_flush: float | None,
     segmenter: IncrementalSegmenter,
     segments: MemoryObjectSendStream[Segment],
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
     """Read the LLM: forward each delta at once, segment it, hand segments to the TTS."""
@@ -184,6 +208,7 @@ async def _read_llm(
         _fail(control, exc)
     finally:
         control.llm_finished.set()
+        control.producer_finished()
 
 
 def _fail(control: ReplyControl, exc: BaseException) -> None:
@@ -257,8 +282,8 @@ class _ConsumerGone(Exception):
     """The reply stream's consumer left: a stage stops quietly."""
 
 
-async def _send(events: MemoryObjectSendStream[Event], event: Event) -> None:
-    if not await deliver(events, event):
+async def _send(events: MailboxSender[Event], event: Event) -> None:
+    if not await events.deliver(event):
         raise _ConsumerGone
 
 
@@ -266,7 +291,7 @@ async def _forward(
     deltas: AsyncIterator[str | _Idle],
     segmenter: IncrementalSegmenter,
     segments: MemoryObjectSendStream[Segment],
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
     """Forward each delta, then the segments it completed (which also go to the TTS)."""
@@ -289,7 +314,7 @@ async def _forward(
 async def _hand_over(
     completed: list[Segment],
     segments: MemoryObjectSendStream[Segment],
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
     for segment in completed:
@@ -307,8 +332,9 @@ async def _hand_over(
 
 async def _audio_events(
     chunks: AudioChunkStream,
-    events: MemoryObjectSendStream[Event],
+    events: MailboxSender[Event],
     control: ReplyControl,
+    speakers: SpeakerLog,
 ) -> None:
     """Turn ordered audio chunks into audio, error and segment-done events."""
     reply_bytes = 0  # bytes of the reply's audio before the current segment
@@ -340,6 +366,7 @@ async def _audio_events(
                             chunk.format.duration(chunk.offset),
                             chunk.error is not None,
                             chunk.timings,
+                            speakers.take(chunk.segment.speech_text),
                         ),
                     )
     except _ConsumerGone:
@@ -349,3 +376,5 @@ async def _audio_events(
         # stage reports that error itself, so only record one if it has not.
         if control.error is None:
             _fail(control, exc)
+    finally:
+        control.producer_finished()

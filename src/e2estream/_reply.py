@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import anyio
 import anyio.lowlevel
-from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ._audio import AudioFormat
 from ._events import (
@@ -20,6 +19,8 @@ from ._events import (
     SegmentEvent,
     TokenEvent,
 )
+from ._loopclock import loop_clock
+from ._mailbox import Mailbox
 from ._playback import PlaybackClock
 from ._spoken import DEFAULT_CHARS_PER_SECOND, SegmentAudio, SpokenText, spoken_text
 from ._synthesizer import AudioChunkStream
@@ -39,6 +40,21 @@ class ReplyControl:
         self.error: BaseException | None = None  # the token source failed with this
         self.chunks: AudioChunkStream | None = None
         self.closed = False  # the stream_reply() block has exited
+        self.segments_done = 0  # SegmentDoneEvents the consumer has received
+        self.stall_scope = anyio.CancelScope()  # the stall watcher's
+        self.producers = 2  # the LLM and audio stages still running
+
+    def more_audio_expected(self) -> bool:
+        """True while the consumer has not received the end of every segment to come."""
+        if not self.speaking:
+            return False  # interrupted: no more audio, and none missed
+        return not self.llm_finished.is_set() or self.segments_done < self.segments_made
+
+    def producer_finished(self) -> None:
+        """A stage producing events ended; after the last, the stall watcher stops too."""
+        self.producers -= 1
+        if self.producers == 0:
+            self.stall_scope.cancel()
 
 
 class ReplyStream(AsyncIterator[Event]):
@@ -46,7 +62,7 @@ class ReplyStream(AsyncIterator[Event]):
 
     Yields :class:`~e2estream.TokenEvent`, :class:`~e2estream.SegmentEvent`,
     :class:`~e2estream.AudioEvent`, :class:`~e2estream.SegmentDoneEvent` and
-    :class:`~e2estream.ErrorEvent` as they happen, then one
+    :class:`~e2estream.StallEvent` and :class:`~e2estream.ErrorEvent` as they happen, then one
     :class:`~e2estream.DoneEvent`. Keeps the metrics so far in :attr:`metrics`, and the
     reply's audio timeline, from which :meth:`spoken` tells what the listener heard.
 
@@ -56,7 +72,7 @@ class ReplyStream(AsyncIterator[Event]):
 
     def __init__(
         self,
-        events: MemoryObjectReceiveStream[Event],
+        events: Mailbox[Event],
         audio_format: AudioFormat,
         control: ReplyControl,
         playback: PlaybackClock,
@@ -65,7 +81,8 @@ class ReplyStream(AsyncIterator[Event]):
         self._audio_format = audio_format
         self._control = control
         self._playback = playback
-        self._started = anyio.current_time()
+        self._clock = loop_clock()
+        self._started = self._clock()
         self._parts: list[str] = []
         self._first_token: float | None = None
         self._first_segment: float | None = None
@@ -221,10 +238,10 @@ class ReplyStream(AsyncIterator[Event]):
                 # A cancellation point that costs no scheduling round trip when an event
                 # is ready; it comes before the event is taken, so none is lost.
                 await anyio.lowlevel.checkpoint_if_cancelled()
-                try:
-                    event = self._events.receive_nowait()
-                except anyio.WouldBlock:
-                    event = await self._events.receive()
+                event = self._events.receive_nowait()
+            except anyio.WouldBlock:
+                await self._events.wait_readable()  # one wake-up, then take it above
+                continue
             except anyio.EndOfStream:
                 return self._finish()
             except anyio.ClosedResourceError:
@@ -262,7 +279,7 @@ class ReplyStream(AsyncIterator[Event]):
                 self._first_token = self._elapsed()
         elif isinstance(event, AudioEvent):
             self._audio_bytes += len(event.data)
-            now = anyio.current_time()
+            now = self._clock()
             if self._first_audio is None:
                 self._first_audio = now - self._started
             entry = self._entries[event.segment_index]
@@ -294,8 +311,9 @@ class ReplyStream(AsyncIterator[Event]):
                 self._timeline_end += entry.duration
             entry.done, entry.failed = True, event.failed
             entry.timings.extend(event.timings)
+            self._control.segments_done += 1
         elif isinstance(event, ErrorEvent):
             self._errors += 1
 
     def _elapsed(self) -> float:
-        return anyio.current_time() - self._started
+        return self._clock() - self._started

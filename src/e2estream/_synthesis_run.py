@@ -74,7 +74,9 @@ async def synthesize_segment(run: SynthesisRun, job: Job, previous_text: str | N
                         # Keep chunks frame-aligned so each can be played on its own.
                         usable = len(data) - len(data) % frame
                         data, job.carry = data[:usable], data[usable:]
-                    if data:
+                    if data and run.budget.allows(job, len(data)):
+                        await run.budget.add(job, data)  # room: no wait, no re-arming
+                    elif data:
                         # Waiting for a slow consumer is not the backend stalling.
                         watchdog.deadline = math.inf
                         await run.budget.add(job, data)

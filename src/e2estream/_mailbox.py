@@ -1,0 +1,123 @@
+"""The bounded queue between a reply's stages and its consumer, one wake-up per wait.
+
+An anyio memory object stream would do, but its ``receive()`` passes a checkpoint before
+it waits: a consumer that found the queue empty pays two scheduling round trips per
+event instead of one. This queue has only what the pipeline needs: several senders that
+each close (the stream ends when all have), one consumer, a bound that makes senders
+wait (backpressure), and "the consumer is gone" for senders.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Generic, TypeVar
+
+import anyio
+
+__all__ = ["Mailbox", "MailboxSender"]
+
+T = TypeVar("T")
+
+
+class Mailbox(Generic[T]):
+    """A bounded queue with several senders and one receiver."""
+
+    def __init__(self, capacity: int) -> None:
+        self._items: deque[T] = deque()
+        self._capacity = capacity
+        self._senders = 0
+        self._closed = False  # the receiver closed it
+        self._readable: anyio.Event | None = None  # the receiver waits on this
+        self._writable: anyio.Event | None = None  # senders wait on this
+
+    def sender(self) -> MailboxSender[T]:
+        """A new sender; the mailbox ends (for the receiver) when every sender closed."""
+        self._senders += 1
+        return MailboxSender(self)
+
+    # --- the receiver ---------------------------------------------------------------
+
+    def receive_nowait(self) -> T:
+        """Take the oldest item.
+
+        Raises:
+            anyio.WouldBlock: Nothing is queued, and senders remain.
+            anyio.EndOfStream: Nothing is queued and every sender closed.
+            anyio.ClosedResourceError: The receiver closed the mailbox.
+        """
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if self._items:
+            item = self._items.popleft()
+            if self._writable is not None:
+                self._writable.set()
+                self._writable = None
+            return item
+        if self._senders == 0:
+            raise anyio.EndOfStream
+        raise anyio.WouldBlock
+
+    async def wait_readable(self) -> None:
+        """Wait until an item is queued or every sender closed (one wake-up)."""
+        if self._items or self._senders == 0 or self._closed:
+            return
+        if self._readable is None:
+            self._readable = anyio.Event()
+        await self._readable.wait()
+
+    def close(self) -> None:
+        """The receiver leaves: senders get False from :meth:`MailboxSender.deliver`."""
+        self._closed = True
+        self._items.clear()
+        self._wake_writers()
+
+    # --- used by the senders ------------------------------------------------------
+
+    def _wake_reader(self) -> None:
+        if self._readable is not None:
+            self._readable.set()
+            self._readable = None
+
+    def _wake_writers(self) -> None:
+        if self._writable is not None:
+            self._writable.set()
+            self._writable = None
+
+    async def _deliver(self, item: T) -> bool:
+        while len(self._items) >= self._capacity and not self._closed:
+            if self._writable is None:
+                self._writable = anyio.Event()
+            await self._writable.wait()
+        if self._closed:
+            return False
+        self._items.append(item)
+        self._wake_reader()
+        return True
+
+    def _sender_closed(self) -> None:
+        self._senders -= 1
+        if self._senders == 0:
+            self._wake_reader()
+
+
+class MailboxSender(Generic[T]):
+    """One sender of a :class:`Mailbox`; close it (``with``) when done sending."""
+
+    def __init__(self, mailbox: Mailbox[T]) -> None:
+        self._mailbox = mailbox
+        self._open = True
+
+    async def deliver(self, item: T) -> bool:
+        """Queue ``item``, waiting while the mailbox is full; False if the receiver left."""
+        return await self._mailbox._deliver(item)
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._mailbox._sender_closed()
+
+    def __enter__(self) -> MailboxSender[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
