@@ -116,6 +116,7 @@ function newRecord(text, language) {
     audio: [], // {t, segment_index, offset, size, reply_time, start, duration, stall, dropped}
     segmentsDone: [],
     errors: [],
+    serverStalls: [], // {t, reply_time}: stall events from the server
     meter: [], // {at, peak}: AudioContext time and output peak
     contextOffset: null, // page seconds minus AudioContext seconds
     done: null,
@@ -183,6 +184,9 @@ function onMessage(message) {
       break;
     case "error":
       record.errors.push(message);
+      break;
+    case "stall": // the server's model of the player ran dry (the page measures its own)
+      record.serverStalls.push({ t, reply_time: message.reply_time });
       break;
     case "done":
       record.done = { ...message, t };
@@ -332,6 +336,7 @@ function facts() {
     lines.push(["LLM first, then TTS: first audio", `${fmt(sequential)}${ratio}`]);
   }
   lines.push(["segments", String(r.segments.length)]);
+  lines.push(["stall events from the server", String(r.serverStalls.length)]);
   lines.push([
     "stalls (audio ran dry)",
     stalls.length ? `${stalls.length}, ${stalls.reduce((s, a) => s + a.stall, 0).toFixed(2)} s` : "none",
