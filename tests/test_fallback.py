@@ -20,9 +20,11 @@ from e2estream import (
     Event,
     FallbackSynthesizer,
     FallbackTimeouts,
+    RequestSynthesizer,
     SegmentDoneEvent,
     SegmentEvent,
     SynthesisError,
+    SynthesisRequest,
     SynthesisTimeout,
     TextTiming,
     TokenEvent,
@@ -273,19 +275,18 @@ async def test_spoken_by_names_the_backend_whose_audio_was_delivered(
 
 async def test_previous_text_goes_to_the_backends_that_accept_it() -> None:
     class Prosody(Voice):
-        accepts_previous_text = True
         previous: list[str | None]
 
-        def synthesize(
-            self, text: str, previous_text: str | None = None
+        def synthesize_request(
+            self, request: SynthesisRequest
         ) -> AsyncIterator[bytes | TextTiming]:
-            self.previous.append(previous_text)
-            return super().synthesize(text)
+            self.previous.append(request.previous_text)
+            return super().synthesize(request.text)
 
     plain, prosody = Voice(b"P", fails("", "before")), Prosody(b"S")
     prosody.previous = []
     tts = FallbackSynthesizer([plain, prosody])
-    assert tts.accepts_previous_text
+    assert isinstance(tts, RequestSynthesizer)
     await run(pieces("One. Two."), tts)
     assert prosody.previous == [None, "One."]
 

@@ -353,6 +353,17 @@ def test_tag_split_across_tokens_is_not_cut() -> None:
     ]
 
 
+def test_a_tag_split_across_tokens_does_not_hold_back_the_sentences_after_it() -> None:
+    # The scan waits at a "<" until its ">" arrives; once it has, the next sentence end
+    # is released as soon as the word after it starts (it once waited for a backtick or
+    # a line end, like inline code).
+    segmenter = IncrementalSegmenter("en", **PLAIN)
+    pieces = ["Hello <", "b", ">", " world", ".", " The", " cat", " sat", ".", " And"]
+    released = [[s.text for s in segmenter.push(piece)] for piece in pieces]
+    assert released[5] == ["Hello <b> world."]
+    assert released[9] == ["The cat sat."]
+
+
 def test_unclosed_span_ends_at_a_paragraph_break() -> None:
     assert texts("A <spell>B. C. Dee.\n\nNext. Part.") == ["A <spell>B. C. Dee.", "Next.", "Part."]
 

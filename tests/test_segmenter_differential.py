@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,6 +84,12 @@ ABBREVIATIONS = [
     "J.",
     "A.",
     "B.",
+    "Sun.",
+    "Tab.",
+    "Bros.",
+    "Dist.",
+    "Hauptstr.",
+    "стр.",
 ]
 NUMBERS = [
     "3",
@@ -213,7 +220,7 @@ KNOBS: list[dict[str, Any]] = [
     {"max_chars": 12, "min_chars": 0, "first_clause_chars": None},
     {"max_chars": 60, "speak_code": True, "normalize": None},
 ]
-LANGUAGES = ["en", "de", "fr", "es", "it", "ru", "hi", "zh", "ja", "xx"]
+LANGUAGES = ["en", "de", "fr", "es", "it", "ru", "bg", "hi", "zh", "ja", "xx"]
 
 
 @fuzz_settings
@@ -250,3 +257,47 @@ def test_a_reused_segmenter_gives_the_segments_of_a_fresh_one(
     segmenter.reset()
     again = [s for piece in list(second) for s in segmenter.push(piece)]
     assert again + segmenter.flush() == run([second], language, knob)
+
+
+@fuzz_settings
+@given(
+    hard_texts,
+    st.lists(st.integers(min_value=0, max_value=100_000), max_size=16),
+    st.sampled_from(KNOBS),
+    st.sampled_from(LANGUAGES),
+)
+def test_what_is_released_depends_only_on_the_text_pushed_so_far(
+    text: str, cuts: list[int], knob: dict[str, Any], language: str
+) -> None:
+    # Not only the segments but the moment each is released: after any prefix of the
+    # reply, pushing it in pieces has released exactly what one push of the whole prefix
+    # releases. push()'s shortcuts skip the scan; this is what shows that they never
+    # hold back a segment the scan would release (nor release one early).
+    for pieces in (split_like_llm(text), split(text, cuts)):
+        assert_released_like_one_push(pieces, language, knob)
+
+
+def assert_released_like_one_push(pieces: list[str], language: str, knob: dict[str, Any]) -> None:
+    segmenter = IncrementalSegmenter(language, **knob)
+    released = []
+    pushed = ""
+    for piece in pieces:
+        pushed += piece
+        released += segmenter.push(piece)
+        assert released == IncrementalSegmenter(language, **knob).push(pushed), pushed
+
+
+# Shapes longer than the random texts reach: the bounds of push()'s shortcuts.
+LONG_TEXTS = [
+    "Look at `" + "x = 1; " * 60 + "and it goes on. Then a sentence.",  # unclosed inline code
+    "Say <" + "b " * 150 + "then. The end.",  # a "<" that never becomes a tag
+    "A long first sentence with many words " * 12 + "ends here. Next one.",
+    "```\n" + "code line\n" * 40 + "```\nAfter the fence. Done.",
+]
+
+
+@pytest.mark.parametrize("text", LONG_TEXTS)
+@pytest.mark.parametrize("knob", KNOBS)
+def test_long_shapes_are_released_like_one_push(text: str, knob: dict[str, Any]) -> None:
+    assert_released_like_one_push(split_like_llm(text), "en", knob)
+    assert_released_like_one_push(list(text), "en", knob)

@@ -264,9 +264,20 @@ def test_a_wedged_service_times_out_and_the_reply_ends() -> None:
 
 
 class EndsWithoutAudio(SilentService):
-    async def receive(self) -> AsyncIterator[bytes | TextTiming | SegmentEnd]:
+    """Answers each segment with its end, and no audio."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = anyio.Event()
+
+    async def send_segment(self, text: str) -> None:
         await anyio.lowlevel.checkpoint()
+        self.sent.set()
+
+    async def receive(self) -> AsyncIterator[bytes | TextTiming | SegmentEnd]:
+        await self.sent.wait()
         yield SegmentEnd()
+        await anyio.sleep_forever()
 
 
 def test_a_segment_ended_without_audio_is_an_error() -> None:

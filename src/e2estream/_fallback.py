@@ -14,6 +14,7 @@ import anyio
 from ._audio import AudioFormat, Synthesizer, TextTiming
 from ._exceptions import SynthesisError, SynthesisTimeout
 from ._prewarm import prewarm_quietly
+from ._request import RequestSynthesizer, SynthesisRequest
 from ._resample import PcmResampler, resampling_problem
 from ._speakers import SpeakerEntry, current_speaker_log
 from ._util import aclosing
@@ -56,12 +57,11 @@ class FallbackTimeouts:
 
 
 class _Backend:
-    __slots__ = ("accepts_previous_text", "failed_until", "name", "resample_to", "synthesizer")
+    __slots__ = ("failed_until", "name", "resample_to", "synthesizer")
 
     def __init__(self, synthesizer: Synthesizer, name: str, output: AudioFormat) -> None:
         self.synthesizer = synthesizer
         self.name = name
-        self.accepts_previous_text = bool(getattr(synthesizer, "accepts_previous_text", False))
         self.failed_until = -math.inf  # skipped until this clock time
         # PCM of another sample rate is converted to the primary's.
         self.resample_to = output if synthesizer.audio_format != output else None
@@ -157,7 +157,6 @@ class FallbackSynthesizer:
         ]
         self.timeouts = timeouts or FallbackTimeouts()
         # The optional members of the Synthesizer protocol, as the pipeline reads them.
-        self.accepts_previous_text = any(b.accepts_previous_text for b in self._backends)
         self.provides_timings = all(
             bool(getattr(s, "provides_timings", False)) for s in synthesizers
         )
@@ -187,28 +186,33 @@ class FallbackSynthesizer:
             for backend in self._backends:
                 task_group.start_soon(prewarm_quietly, backend.synthesizer, backend.name)
 
-    def synthesize(
-        self, text: str, previous_text: str | None = None
-    ) -> AsyncIterator[bytes | TextTiming]:
-        """Return the audio of ``text`` from the first backend that produces any.
+    def synthesize(self, text: str) -> AsyncIterator[bytes | TextTiming]:
+        """Return the audio of ``text`` from the first backend that produces any."""
+        return self._open(text, None)
 
-        Args:
-            text: The segment to speak.
-            previous_text: The previous segment's text, passed to the backends that
-                accept it (``accepts_previous_text``).
+    def synthesize_request(self, request: SynthesisRequest) -> AsyncIterator[bytes | TextTiming]:
+        """Like :meth:`synthesize`, passing the whole request to the backends that take it.
+
+        The pipeline calls this, so backends with ``synthesize_request`` (ElevenLabs'
+        previous text) get their context whichever of them speaks.
         """
+        return self._open(request.text, request)
+
+    def _open(
+        self, text: str, request: SynthesisRequest | None
+    ) -> AsyncIterator[bytes | TextTiming]:
         # Recorded now, in call order (segment order), not when the iterator starts.
         log = current_speaker_log.get()
         entry = log.open(text) if log is not None else SpeakerEntry()
-        return self._speak(text, previous_text, entry)
+        return self._speak(text, request, entry)
 
     async def _speak(
-        self, text: str, previous_text: str | None, entry: SpeakerEntry
+        self, text: str, request: SynthesisRequest | None, entry: SpeakerEntry
     ) -> AsyncIterator[bytes | TextTiming]:
         failures: list[str] = []
         last_error: BaseException | None = None
         for backend in self._order():
-            audio = _start(backend, text, previous_text)
+            audio = _start(backend, text, request)
             if backend.resample_to is not None:
                 audio = _resampled(
                     audio, PcmResampler(backend.synthesizer.audio_format, backend.resample_to)
@@ -274,13 +278,12 @@ class FallbackSynthesizer:
         raise _NoAudio("it produced no audio")
 
 
-def _start(backend: _Backend, text: str, previous_text: str | None) -> AsyncIterator[Any]:
-    if backend.accepts_previous_text:
-        result: object = backend.synthesizer.synthesize(  # type: ignore[call-arg]
-            text, previous_text=previous_text
-        )
+def _start(backend: _Backend, text: str, request: SynthesisRequest | None) -> AsyncIterator[Any]:
+    synthesizer = backend.synthesizer
+    if request is not None and isinstance(synthesizer, RequestSynthesizer):
+        result: object = synthesizer.synthesize_request(request)
     else:
-        result = backend.synthesizer.synthesize(text)
+        result = synthesizer.synthesize(text)
     if isinstance(result, AsyncIterator):
         return result
     if inspect.iscoroutine(result):

@@ -44,6 +44,8 @@ class LanguageRules:
             (Greek ``;``), which end a sentence before a space.
         ordinary: Words (lower case) the project treats as ordinary words even where a
             public list has them as abbreviations (German "so", "am", "Jan.").
+        abbreviation_suffixes: Endings (lower case) that make a word an abbreviation
+            that may end a sentence (German and Dutch street names: "Hauptstr. 12").
     """
 
     code: str
@@ -59,6 +61,7 @@ class LanguageRules:
     never_final: frozenset[str] = frozenset()
     terminators: str = ""
     ordinary: frozenset[str] = frozenset()
+    abbreviation_suffixes: tuple[str, ...] = ()
 
 
 def words(text: str) -> frozenset[str]:
@@ -91,6 +94,7 @@ _MODULES = {
     "cs": "cs",
     "sk": "sk",
     "hi": "hi",
+    "bg": "bg",
     "zh": "cjk",
     "ja": "cjk",
     "ko": "cjk",

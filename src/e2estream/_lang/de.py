@@ -35,6 +35,7 @@ RULES = LanguageRules(
         """
     ),
     number_units=words("st"),  # "5 St." (Stück), not "St. Martin"
+    abbreviation_suffixes=("str",),  # street names: "Hauptstr. 12", "Bahnhofstr."
     starters=words(
         """
         der die das dem den des ein eine einer eines einem einen ich du er sie es wir ihr

@@ -18,8 +18,22 @@ RULES = LanguageRules(
         a.m p.m am pm u.s u.s.a u.k e.u u.n d.c ph.d b.a m.a b.sc m.sc a.d b.c
         dist div est univ cf al viz
         rd hwy bldg eq eqs ref refs ch sect para avg qty mar ibid
-        app apps rs suppl
+        app apps rs suppl tbl pt pts pty
         """
+    ),
+    # Case-sensitive, never the end of a sentence: the traditional (AP style)
+    # abbreviations of US state names that are no English word ("Fresno, Calif. and",
+    # "the Calif. Supreme Court"; not "Mass.", "Wash.", "Miss."); "Dist.", "Bros." before
+    # a name ("U.S. Dist. Court", "Warner Bros. Pictures"); and capitalised words that
+    # are abbreviations before a label or a date ("Sun. Jan. 12", "Tab. 3", "Art. 5",
+    # "Brig. Gen.") where the lower-case word ("the sun.", "we sat.") is ordinary.
+    never_final=frozenset(
+        [
+            *("Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Fla", "Ill", "Kan", "Kans"),
+            *("Ky", "Md", "Mich", "Minn", "Mont", "Neb", "Nebr", "Nev", "Okla", "Penn"),
+            *("Tenn", "Tex", "Va", "Vt", "Wis", "Wisc", "Wyo"),
+            *("Dist", "Bros", "Sat", "Sun", "Tab", "Art", "Arts", "Brig"),
+        ]
     ),
     prepositive=words(
         """

@@ -6,9 +6,9 @@ from . import LanguageRules, words
 
 RULES = LanguageRules(
     code="es",
-    abbreviations=words("etc aprox pág págs núm cap vol ed tel av avda ej cía no art ee.uu"),
+    abbreviations=words("etc aprox pág págs núm cap vol ed tel ej cía no art ee.uu"),
     prepositive=words(
-        "sr sra srta sres dr dra lic ing prof d dña ud uds vd vds pág núm n° p ej ee"
+        "sr sra srta sres dr dra lic ing prof d dña ud uds vd vds pág núm n° p ej ee av avda"
     ),
     starters=words(
         """

@@ -10,6 +10,7 @@ RULES = LanguageRules(
     prepositive=words(
         "dhr mevr mr dr ir ing prof drs bijv bv d.w.z o.a m.a.w i.p.v t.a.v z.g.a.n nr blz ca"
     ),
+    abbreviation_suffixes=("str",),  # street names: "Hoofdstr. 5", "Kerkstr."
     starters=words(
         """
         de het een ik jij je hij zij ze wij we jullie dit dat deze die maar en of dus

@@ -6,7 +6,7 @@ from . import LanguageRules, words
 
 RULES = LanguageRules(
     code="pt",
-    abbreviations=words("etc pág págs cap vol ed tel av aprox núm ex"),
+    abbreviations=words("etc pág págs cap vol ed tel av aprox núm ex art arts"),
     prepositive=words("sr sra srta dr dra prof profa eng exmo exma v.exa pág núm n° p ex"),
     starters=words(
         """

@@ -95,9 +95,10 @@ def period_ends_sentence(
         # The common case, an ordinary word: only the abbreviation lists matter.
         if lower in rules.prepositive and not _unit_after_number(st, lower, text, start, seg):
             return False
+        listed = lower in rules.abbreviations or lower.endswith(rules.abbreviation_suffixes)
         if not upper:
-            return lower not in rules.abbreviations
-        if lower not in rules.abbreviations:
+            return not listed
+        if not listed:
             return True
         if not rules.abbreviation_needs_starter:
             return _not_continued(st, text, k, final)
@@ -125,7 +126,11 @@ def period_ends_sentence(
         st, lower, text, start, seg
     ):
         return False
-    is_abbreviation = lower in rules.abbreviations or combined in rules.abbreviations
+    is_abbreviation = (
+        lower in rules.abbreviations
+        or combined in rules.abbreviations
+        or lower.endswith(rules.abbreviation_suffixes)
+    )
     is_initial = len(word) == 1 and word.isalpha()
     is_multi = "." in word and MULTI_PERIOD.match(word) is not None
     if not upper:

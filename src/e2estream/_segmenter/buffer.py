@@ -13,11 +13,11 @@ MIN_DROP = 1024
 class Buffer:
     """The reply's text from the current segment on, with its offset in the reply.
 
-    ``text[start:]`` is the current segment and what follows it. A :meth:`cut` only
-    moves ``start``; the released text before it is dropped by :meth:`append` once it
-    is at least as long as what is kept, so a giant delta cut into thousands of
-    segments is copied a bounded number of times (linear time), and every position
-    the scan holds stays valid until then.
+    ``text[start:]`` is the current segment and what follows it. ``push()`` appends to
+    :attr:`text`. A :meth:`cut` only moves ``start``; the released text before it is
+    dropped by :meth:`compact` (when a scan starts) once it is at least as long as what
+    is kept, so a giant delta cut into thousands of segments is copied a bounded number
+    of times (linear time), and every position a scan holds stays valid while it runs.
 
     Attributes:
         text: The buffered text (released text first, then the current segment).
@@ -34,25 +34,20 @@ class Buffer:
         self.base = 0
         self.regions: list[tuple[int, int]] = []
 
-    def append(self, delta: str) -> int:
-        """Add ``delta`` at the end; return by how much indexes shifted (0 if none).
+    def compact(self) -> int:
+        """Drop the released text if it is long enough; return the shift (0 if none).
 
-        A non-zero shift means the released text was dropped: every index into
-        :attr:`text` the caller holds must be lowered by it.
+        A non-zero shift means every index into :attr:`text` the caller holds must be
+        lowered by it.
         """
         drop = self.start
-        if drop >= MIN_DROP and drop * 2 >= len(self.text):
-            self.text = self.text[drop:] + delta
-            self.base += drop
-            self.start = 0
-            self.regions = [(lo - drop, hi - drop) for lo, hi in self.regions]
-            return drop
-        # Through a local, so that CPython can grow the string in place.
-        text = self.text
-        self.text = ""
-        text += delta
-        self.text = text
-        return 0
+        if drop < MIN_DROP or drop * 2 < len(self.text):
+            return 0
+        self.text = self.text[drop:]
+        self.base += drop
+        self.start = 0
+        self.regions = [(lo - drop, hi - drop) for lo, hi in self.regions]
+        return drop
 
     def cut(self, at: int) -> tuple[int, int]:
         """Release the current segment up to index ``at``; return its reply offsets."""

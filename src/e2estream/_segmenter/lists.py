@@ -27,7 +27,9 @@ def marker_end(st: ScanState, text: str, i: int) -> bool:
         st.marker = ListMarker(MarkerKind.BULLET, bullet[0], "")
     elif number is not None:
         st.marker = ListMarker(MarkerKind.NUMBER, str(int(number) + 1), suffix)
-    elif letter is not None and letter not in "zZ":
+    elif letter is not None and letter not in "zZ" and (suffix != "." or letter.islower()):
+        # "A. Karpov vs. B. Spassky", "J. K. Rowling": a capital with a period opens a
+        # name as often as a list, so only "a." and "A)" lists are cut inline.
         st.marker = ListMarker(MarkerKind.LETTER, chr(ord(letter) + 1), suffix)
     return True
 

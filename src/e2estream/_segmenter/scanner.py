@@ -122,7 +122,6 @@ class IncrementalSegmenter:
 
     _buffer: Buffer
     _state: ScanState
-    _flushed: bool
     _watch: re.Pattern[str]
 
     def __init__(
@@ -165,7 +164,9 @@ class IncrementalSegmenter:
         self._candidates = candidates(extra)
         self._first_candidates = candidates(extra, clauses=first_clause_chars is not None)
         self._rules_at = _rule_table(self._policy, extra)
-        self._limit = self._policy.limit
+        # Candidates whose rule decides nothing before the character after them: as the
+        # last character of a delta they only make the scan wait there.
+        self._waits_for_next = frozenset(TERMS + AT_ONCE_TERMS + extra + CLAUSE_CHARS + ")")
         self._reset()
 
     # -- public API -------------------------------------------------------------------
@@ -187,52 +188,47 @@ class IncrementalSegmenter:
         """
         if not isinstance(text, str):
             raise TypeError(f"push() takes a str, not {type(text).__name__}")
-        if self._flushed:
-            self._reset()
-        if not text:
-            return []
         buffer, st = self._buffer, self._state
-        if buffer.start >= MIN_DROP:
-            shift = buffer.append(text)
-            if shift:
-                st.shift(shift)
-        else:  # (Buffer.append without the call, for the common case: nothing to drop)
-            grown = buffer.text
-            buffer.text = ""
-            grown += text
-            buffer.text = grown
-        n = len(buffer.text)
-        old_end = n - len(text)
+        # Append through a local, so that CPython can grow the string in place (released
+        # text is dropped by the scan, see Buffer.compact).
+        grown = buffer.text
+        old_end = len(grown)
+        buffer.text = ""
+        grown += text
+        buffer.text = grown
+        n = len(grown)
         # Shortcuts for the commonest deltas, each concluding what _scan() would from one
         # search of the delta (the differential fuzz test checks them against the scan).
-        if st.resume == old_end:  # the scan was caught up
-            if n <= st.quiet_until:
-                found = self._watch.search(text)
-                if found is None:  # a word: nothing to decide in it
-                    st.resume = n
-                    return []
-                if found.end() == len(text) and text[-1] in TERMS:
-                    # A final terminator, the only candidate: it waits for what follows.
-                    st.resume = n - 1
-                    return []
-            elif st.code is not None and st.text_start is not None and "\n" not in text:
+        if n <= st.quiet_until:  # the scan was caught up, and only a candidate can matter
+            found = self._watch.search(text)
+            if found is None:  # a word: nothing to decide in it
+                st.resume = n
+                return []
+            if found.end() == len(text) and text[-1] in self._waits_for_next:
+                # A final terminator, ")" or clause mark, the only candidate: it waits
+                # for what follows.
+                st.resume = n - 1
+                st.quiet_until = -1
+                return []
+        elif st.resume == old_end:
+            if st.code is not None and st.text_start is not None and "\n" not in text:
                 st.resume = st.code_seen = n  # inside code only a line end can matter
                 return []
         elif (
             st.pending is not None
             and st.pending == st.resume
-            and buffer.text[old_end - 1] != "`"
+            and grown[st.pending] == "`"  # (a "<" waits for its ">": no shortcut)
+            and grown[old_end - 1] != "`"
             and "`" not in text
             and "\n" not in text
             and n - st.resume < MAX_INLINE_CODE
-            and st.text_start is not None
-            and n - st.text_start <= self._limit
         ):
             # Inside inline code that has not closed yet (the scan waits at its opening
-            # backtick): only a backtick or a line end can end the wait.
+            # backtick): only a backtick, a line end or the length bound can end the wait
+            # (and a scan waiting at a candidate cuts nowhere, max_chars or not).
             return []
         out: list[Segment] = []
-        self._scan(out, final=False)
+        self._scan(out, False)
         return out
 
     def flush(self) -> list[Segment]:
@@ -243,11 +239,10 @@ class IncrementalSegmenter:
             reply.
         """
         out: list[Segment] = []
-        if not self._flushed:
-            self._scan(out, final=True)
-            kind: SegmentKind = "code" if self._state.code is not None else "text"
-            self._emit(len(self._buffer.text), out, kind)
-            self._flushed = True
+        self._scan(out, True)
+        kind: SegmentKind = "code" if self._state.code is not None else "text"
+        self._emit(len(self._buffer.text), out, kind)
+        self._reset()
         return out
 
     def flush_partial(self) -> list[Segment]:
@@ -264,7 +259,7 @@ class IncrementalSegmenter:
         """
         out: list[Segment] = []
         buffer, st = self._buffer, self._state
-        if self._flushed or st.code is not None or buffer.start >= len(buffer.text):
+        if st.code is not None or buffer.start >= len(buffer.text):
             return out
         limit = len(buffer.text)
         if st.span_start is not None:
@@ -292,18 +287,21 @@ class IncrementalSegmenter:
             span_tags=self.span_tags,
             first_clause_chars=self.first_clause_chars,
         )
-        self._flushed = False
         # What the scan stops at outside spans: clause marks too in the first segment.
         self._watch = self._first_candidates
 
     def _scan(self, out: list[Segment], final: bool) -> None:
         """Decide every candidate from the resume point on, emitting the segments."""
         buffer, st, policy = self._buffer, self._state, self._policy
+        if buffer.start >= MIN_DROP:  # (tested here: most scans have nothing to drop)
+            shift = buffer.compact()
+            if shift:
+                st.shift(shift)
         pos = st.resume
         st.quiet_until = -1
+        text = buffer.text  # (no rule changes the text, only where segments end)
+        n = len(text)
         while True:
-            text = buffer.text
-            n = len(text)
             if st.text_start is None and not self._start_segment(final):
                 # Only whitespace so far (resume after it), or a fence still arriving.
                 st.resume = n if st.lead == n else pos

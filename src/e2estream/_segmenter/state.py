@@ -84,7 +84,8 @@ class ScanState:
         forced_from: Where the search for a space after that limit resumes.
         blocked: ``(segment offset, bound)`` of a forced cut blocked by an open region.
         quiet_until: Set by a scan that read the whole buffer: until the buffer is this
-            long, text without candidate characters changes nothing (-1: no such bound).
+            long, text without candidate characters changes nothing. -1 (no such bound)
+            whenever the scan is not caught up with the buffer: push() relies on it.
     """
 
     rules: LanguageRules
