@@ -102,8 +102,17 @@ async def open_llm(question: str, tokens_per_second: float) -> AsyncIterator[obj
         yield response  # an HTTP error status becomes e2estream.SourceError when read
 
 
-def create_app(*, tts: Synthesizer | None = None, tokens_per_second: float = 40.0) -> Starlette:
-    """Build the app. ``tokens_per_second`` is the speed of the scripted LLM."""
+def create_app(
+    *,
+    tts: Synthesizer | None = None,
+    tokens_per_second: float = 40.0,
+    max_ahead: float | None = 3.0,
+) -> Starlette:
+    """Build the app.
+
+    ``tokens_per_second`` is the speed of the scripted LLM; ``max_ahead`` paces synthesis
+    to a listener playing in real time (None: as fast as the TTS goes, for tests).
+    """
     synthesizer = tts if tts is not None else make_tts()
 
     @asynccontextmanager
@@ -111,7 +120,7 @@ def create_app(*, tts: Synthesizer | None = None, tokens_per_second: float = 40.
         """Open the LLM reply to ``question`` and stream it (a reply_failed if it fails)."""
         async with (
             open_llm(question, tokens_per_second) as llm,
-            stream_reply(llm, synthesizer, language="en") as reply,
+            stream_reply(llm, synthesizer, language="en", max_ahead=max_ahead) as reply,
         ):
             yield reply
 

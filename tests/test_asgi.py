@@ -22,6 +22,7 @@ pytest.importorskip("websockets")
 
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.sync.client import ClientConnection, connect
@@ -32,6 +33,7 @@ from e2estream.asgi import (
     ReplyOutcome,
     SSEResponse,
     TransportOptions,
+    handle_client_message,
     sse_response,
     websocket_reply,
 )
@@ -55,6 +57,7 @@ class Host:
     llm_closed: int = 0
     outcomes: list[ReplyOutcome] = field(default_factory=list)
     failures: list[BaseException] = field(default_factory=list)
+    replies: dict[str, ReplyStream] = field(default_factory=dict)
 
     async def llm(self) -> AsyncIterator[str]:
         try:
@@ -89,15 +92,38 @@ class Host:
                 return
 
     async def sse(self, request: Request) -> SSEResponse:
+        reply_id = request.query_params.get("id", "")
+
         @asynccontextmanager
         async def reply() -> AsyncIterator[ReplyStream]:
             async with stream_reply(self.llm(), self.tts, max_ahead=self.max_ahead) as events:
-                yield events
+                self.replies[reply_id] = events  # where the control endpoint finds it
+                try:
+                    yield events
+                finally:
+                    del self.replies[reply_id]
 
         return sse_response(reply())
 
+    async def control(self, request: Request) -> JSONResponse:
+        """Interrupts for SSE, which goes one way: POSTed, as in docs/asgi.md."""
+        reply = self.replies.get(request.query_params.get("id", ""))
+        if reply is None:
+            return JSONResponse({"error": "no such reply"}, status_code=404)
+        try:
+            spoken = await handle_client_message(reply, await request.json())
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"spoken": None if spoken is None else spoken.to_dict()})
+
     def app(self) -> Starlette:
-        return Starlette(routes=[WebSocketRoute("/ws", self.chat), Route("/sse", self.sse)])
+        return Starlette(
+            routes=[
+                WebSocketRoute("/ws", self.chat),
+                Route("/sse", self.sse),
+                Route("/control", self.control, methods=["POST"]),
+            ]
+        )
 
 
 @pytest.fixture(params=SERVERS)
@@ -319,6 +345,35 @@ def test_sse_disconnect_mid_reply_closes_everything(server: str, no_error_logs: 
                     break  # the client goes away after the first audio
         wait_until_closed(tts, host)
     assert tts.statistics.closed_early >= 1
+
+
+def test_sse_client_interrupts_through_a_control_endpoint(server: str) -> None:
+    tts = FakeSynthesizer(ttfb=0.01, realtime_factor=1.0, chunk_duration=0.05)
+    host = Host(tts, tokens_per_second=20)
+    with serve_app(host.app(), server) as base, httpx.Client(timeout=20) as client:
+        lines = []
+        with client.stream("GET", f"{base}/sse", params={"id": "r1"}) as response:
+            for line in response.iter_lines():
+                lines.append(line)
+                if line == "event: audio":
+                    answer = client.post(
+                        f"{base}/control", params={"id": "r1"}, json={"type": "played"}
+                    )
+                    assert answer.status_code == 400 and "needs 'played'" in answer.json()["error"]
+                    answer = client.post(
+                        f"{base}/control",
+                        params={"id": "r1"},
+                        json={"type": "interrupt", "played": 0.05},
+                    )
+                    assert answer.status_code == 200
+                    spoken = answer.json()["spoken"]
+        missing = client.post(f"{base}/control", params={"id": "r1"}, json={"type": "interrupt"})
+        wait_until_closed(tts, host)
+    assert spoken["played"] == 0.05 and REPLY.startswith(spoken["text"])
+    messages = sse_messages("\n".join(lines).strip())
+    assert messages[-1][0] == "done"
+    assert messages[-1][1]["interrupted"] and messages[-1][1]["spoken"] == spoken
+    assert missing.status_code == 404  # the reply has ended: nothing left to interrupt
 
 
 def test_sse_response_refuses_what_it_cannot_use() -> None:

@@ -14,6 +14,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from e2estream import ReplyStream, stream_reply
 from e2estream.asgi import (
@@ -193,3 +195,62 @@ def test_public_names_are_documented_and_show_the_public_module() -> None:
         value = getattr(asgi, name)
         assert value.__doc__, name
         assert value.__module__ == "e2estream.asgi", name
+
+
+SENTENCES = ["Hello there.", "This is a test.", "One more sentence, with a comma.", "Short."]
+NOISE = [
+    "not json",
+    '{"type": "dance"}',
+    '{"type": "played", "played": -1}',
+    '{"type": "played", "played": 0.01}',
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sentences=st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=6),
+    noise=st.lists(st.sampled_from(NOISE), max_size=8),
+    audio=st.sampled_from(["binary", "base64"]),
+)
+async def test_the_framing_holds_whatever_the_client_sends_meanwhile(
+    sentences: list[str], noise: list[str], audio: str
+) -> None:
+    """Format first, done last, each audio message right before its bytes, nothing lost.
+
+    The client's bad messages are answered while audio is being sent: an answer must
+    never land between an audio message and its binary frame.
+    """
+    reply_text = " ".join(sentences)
+    tts = FakeSynthesizer(ttfb=0.001, realtime_factor=0.01, chunk_duration=0.02)
+    llm = scripted_tokens(reply_text, tokens_per_second=2000, first_token_delay=0.0)
+    with MemoryWebSocket() as websocket:
+
+        async def client() -> None:
+            for text in noise:
+                await websocket.to_server.send({"type": "websocket.receive", "text": text})
+                await anyio.sleep(0.001)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(client)
+            async with stream_reply(llm, tts, max_ahead=None) as reply:
+                options = TransportOptions(audio=audio)  # type: ignore[arg-type]
+                outcome = await websocket_reply(websocket, reply, options)
+        frames = websocket.messages()
+    assert outcome.done.text == reply_text and not outcome.disconnected
+    first, last = frames[0], frames[-1]
+    assert isinstance(first, dict) and first["type"] == "format"
+    assert isinstance(last, dict) and last["type"] == "done"
+    audio_bytes = 0
+    for position, frame in enumerate(frames):
+        if isinstance(frame, bytes):
+            announced = frames[position - 1]
+            assert isinstance(announced, dict) and announced["type"] == "audio"
+            assert announced["size"] == len(frame)
+            audio_bytes += len(frame)
+        elif frame["type"] == "audio" and audio == "binary":
+            assert isinstance(frames[position + 1], bytes)
+        elif frame["type"] == "audio":
+            audio_bytes += frame["size"]
+    assert audio_bytes == outcome.done.metrics.audio_bytes > 0
+    tokens = [f["text"] for f in frames if isinstance(f, dict) and f["type"] == "token"]
+    assert "".join(tokens) == reply_text

@@ -120,7 +120,16 @@ def test_an_interrupt_after_the_servers_reply_ended_still_gets_the_spoken_text(
     assert len(spoken["spoken"]["text"]) < len(text)
 
 
+def test_the_page_starts_with_the_language_and_text_it_was_given() -> None:
+    config = WebDemoConfig(voice="fake", language="de", text="Hallo. Wie geht's?")
+    with TestClient(create_app(config)) as client:
+        settings = client.get("/config.json").json()
+    assert (settings["language"], settings["text"]) == ("de", "Hallo. Wie geht's?")
+
+
 def test_web_config_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="no built-in reply in 'xx'"):
+        WebDemoConfig(language="xx")
     with pytest.raises(ValueError, match="tokens_per_second"):
         WebDemoConfig(tokens_per_second=0)
     with pytest.raises(ValueError, match="voice must be"):

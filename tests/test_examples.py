@@ -69,7 +69,8 @@ def server_module() -> ModuleType:
 
 
 def make_app(module: ModuleType, tts: FakeSynthesizer) -> Any:
-    return module.create_app(tts=tts, tokens_per_second=math.inf)
+    # No pacing: nobody listens, so the replies go as fast as the fake TTS.
+    return module.create_app(tts=tts, tokens_per_second=math.inf, max_ahead=None)
 
 
 def expected_reply(module: ModuleType, question: str) -> str:

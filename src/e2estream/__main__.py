@@ -130,6 +130,8 @@ def _serve_web(args: argparse.Namespace) -> int:
             else TTSService(args.tts_url, args.tts_model, args.tts_voice),
             tokens_per_second=args.tokens_per_second,
             first_token_delay=args.first_token_delay,
+            language=args.language,
+            text=args.text,
         )
         serve(config)
     except ImportError as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from .._audio import Synthesizer
 from .._demo import REPLIES, DemoOptions, make_synthesizer
@@ -70,6 +70,9 @@ class WebDemoConfig:
         tokens_per_second: Speed of the scripted LLM.
         first_token_delay: Time to first token of the scripted LLM, seconds.
         max_ahead: Pacing of synthesis over playback, seconds (see ``stream_reply``).
+        language: The language the page starts with.
+        text: The text the page's box starts with; default: that language's built-in
+            reply (scripted LLM) or a question (real LLM).
     """
 
     host: str = "127.0.0.1"
@@ -81,8 +84,15 @@ class WebDemoConfig:
     tokens_per_second: float = 30.0
     first_token_delay: float = 0.4
     max_ahead: float | None = 3.0
+    language: str = "en"
+    text: str | None = None
 
     def __post_init__(self) -> None:
+        if self.language not in REPLIES:
+            raise ValueError(
+                f"the demo has no built-in reply in {self.language!r}; "
+                f"languages: {', '.join(REPLIES)}"
+            )
         if not self.tokens_per_second > 0:
             raise ValueError(f"tokens_per_second must be > 0, got {self.tokens_per_second}")
         if not self.first_token_delay >= 0:
@@ -142,6 +152,8 @@ class DemoServices:
             "languages": self.languages(),
             "replies": {language: REPLIES[language] for language in self.languages()},
             "tokens_per_second": self.config.tokens_per_second,
+            "language": self.config.language,
+            "text": self.config.text,
         }
 
     @asynccontextmanager
@@ -169,9 +181,9 @@ class DemoServices:
                 {"role": "user", "content": text},
             ],
         }
-        timeout = httpx.Timeout(60.0, connect=10.0)
+        timeout = httpx2.Timeout(60.0, connect=10.0)
         async with (
-            httpx.AsyncClient(base_url=llm.url, headers=headers, timeout=timeout) as client,
+            httpx2.AsyncClient(base_url=llm.url, headers=headers, timeout=timeout) as client,
             client.stream("POST", "/chat/completions", json=body) as response,
         ):
             yield response  # an HTTP error status becomes SourceError when read

@@ -116,6 +116,7 @@ function newRecord(text, language) {
     audio: [], // {t, segment_index, offset, size, reply_time, start, duration, stall, dropped}
     segmentsDone: [],
     errors: [],
+    serverStalls: [], // {t, reply_time}: stall events from the server
     meter: [], // {at, peak}: AudioContext time and output peak
     contextOffset: null, // page seconds minus AudioContext seconds
     done: null,
@@ -183,6 +184,9 @@ function onMessage(message) {
       break;
     case "error":
       record.errors.push(message);
+      break;
+    case "stall": // the server's model of the player ran dry (the page measures its own)
+      record.serverStalls.push({ t, reply_time: message.reply_time });
       break;
     case "done":
       record.done = { ...message, t };
@@ -320,7 +324,10 @@ function facts() {
     ["first segment handed to the TTS", fmt(r.segments.length ? r.segments[0].t : null)],
     ["first audio arrived", fmt(firstAudio ? firstAudio.t : null)],
     ["first audio plays", fmt(firstAudio ? pageTime(firstAudio.start) : null)],
-    ["last token (LLM done)", fmt(r.finished || r.done ? lastToken : null)],
+    [
+      r.done !== null && r.done.interrupted ? "last token (then the LLM was cancelled)" : "last token (LLM done)",
+      fmt(r.finished || r.done ? lastToken : null),
+    ],
   ];
   if (r.baseline !== null && lastToken !== null) {
     const sequential = lastToken + r.baseline + LEAD;
@@ -329,6 +336,7 @@ function facts() {
     lines.push(["LLM first, then TTS: first audio", `${fmt(sequential)}${ratio}`]);
   }
   lines.push(["segments", String(r.segments.length)]);
+  lines.push(["stall events from the server", String(r.serverStalls.length)]);
   lines.push([
     "stalls (audio ran dry)",
     stalls.length ? `${stalls.length}, ${stalls.reduce((s, a) => s + a.stall, 0).toFixed(2)} s` : "none",
@@ -410,7 +418,8 @@ function draw() {
   if (r.interrupt !== null) {
     const at = x(r.interrupt.t);
     parts.push(`<line x1="${at}" x2="${at}" y1="8" y2="135" stroke="#c22" stroke-width="2"/>`);
-    parts.push(`<text x="${at + 3}" y="135">interrupt</text>`);
+    const anchor = at > width - 80 ? `x="${at - 3}" text-anchor="end"` : `x="${at + 3}"`;
+    parts.push(`<text ${anchor} y="135">interrupt</text>`);
   }
   svg.innerHTML = parts.join("");
 }
@@ -435,7 +444,9 @@ async function main() {
     if (config.scripted) $("text").value = config.replies[$("language").value];
   };
   $("language").addEventListener("change", fill);
+  if (config.languages.includes(config.language)) $("language").value = config.language;
   fill();
+  if (config.text !== null) $("text").value = config.text; // --text
   $("speak").addEventListener("click", speak);
   $("interrupt").addEventListener("click", interrupt);
   setInterval(meter, METER_MS);
