@@ -266,7 +266,7 @@ async def test_an_idle_close_between_sentences_reconnects(
 
     async def slow_llm() -> Any:
         yield SENTENCES[0]
-        await anyio.sleep(0.6)  # longer than the service waits
+        await anyio.sleep(1.5)  # much longer than the service waits, even on a loaded machine
         yield SENTENCES[1].rstrip()
 
     async with stream_reply(slow_llm(), service.backend(url)) as events:
