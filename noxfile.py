@@ -16,7 +16,16 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "typecheck", "package", "browser", "pythons"]
+nox.options.sessions = [
+    "tests",
+    "http_httpx_only",
+    "http_httpx2_only",
+    "lint",
+    "typecheck",
+    "package",
+    "browser",
+    "pythons",
+]
 # Test the interpreters that are installed; never fetch one behind the user's back (a
 # missing one is reported by the "pythons" session instead, and fails the run in CI).
 nox.options.download_python = "never"
@@ -174,7 +183,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package and the tests."""
     session.install("-e", ".[espeak,piper]")
-    install_group(session, "test", "typecheck")
+    # browser: Playwright's types, for the browser test mypy checks too.
+    install_group(session, "test", "typecheck", "browser")
     session.run("mypy")
 
 
@@ -259,6 +269,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/segmentation.py")
     session.run("python", "benchmarks/interrupt.py")
     session.run("python", "benchmarks/streaming_input.py")
+    session.run("python", "benchmarks/first_segment.py")
     session.run("python", "benchmarks/espeak_timings.py")
     session.run("python", "benchmarks/piper_latency.py")
     session.run("python", "benchmarks/load.py")

@@ -483,6 +483,37 @@ def test_max_chars_never_cuts_a_url_or_a_tag() -> None:
         assert t.count("<") == t.count(">")
 
 
+def test_first_max_chars_caps_the_first_segment_only() -> None:
+    text = (
+        "Bring your insurance card and a list of your current medications today. "
+        "The second sentence is long too and has no comma in it at all."
+    )
+    assert texts(text, first_max_chars=40) == [
+        "Bring your insurance card and a list of",
+        "your current medications today.",
+        "The second sentence is long too and has no comma in it at all.",
+    ]
+    # Off (the default), the first sentence is one segment.
+    assert texts(text)[0] == text.split(". ")[0] + "."
+
+
+def test_first_max_chars_prefers_a_clause_mark_and_never_cuts_a_url() -> None:
+    assert texts("If you arrive early, the café next door serves coffee.", first_max_chars=40) == [
+        "If you arrive early,",
+        "the café next door serves coffee.",
+    ]
+    url = "https://example.com/" + "a" * 40
+    result = texts(f"Open {url} and then wait. Done.", first_max_chars=10)
+    assert result[0] == "Open" and url in result[1]
+
+
+def test_first_max_chars_below_max_chars_wins_and_a_short_first_sentence_is_untouched() -> None:
+    rest = "Then " + "word " * 19
+    assert texts("Sure! " + rest, first_max_chars=30, max_chars=100) == ["Sure!", rest.strip()]
+    first = texts("word " * 20, first_max_chars=50, max_chars=12)[0]
+    assert len(first) <= 12
+
+
 # -- flush_partial, flush, reset, errors ----------------------------------------------
 
 
@@ -535,6 +566,8 @@ def test_push_rejects_non_str(bad: Any) -> None:
         ({"max_chars": 0}, ValueError, "max_chars"),
         ({"min_chars": -1}, ValueError, "min_chars"),
         ({"first_clause_chars": -5}, ValueError, "first_clause_chars"),
+        ({"first_max_chars": 0}, ValueError, "first_max_chars"),
+        ({"first_max_chars": 2.5}, TypeError, "first_max_chars"),
         ({"max_chars": "10"}, TypeError, "max_chars"),
         ({"min_chars": None}, TypeError, "min_chars"),
         ({"min_chars": True}, TypeError, "min_chars"),

@@ -218,6 +218,7 @@ KNOBS: list[dict[str, Any]] = [
     {},
     {"min_chars": 8, "merge_first": True, "first_clause_chars": 5, "max_chars": 25},
     {"max_chars": 12, "min_chars": 0, "first_clause_chars": None},
+    {"first_max_chars": 15, "first_clause_chars": None, "min_chars": 0},
     {"max_chars": 60, "speak_code": True, "normalize": None},
 ]
 LANGUAGES = ["en", "de", "fr", "es", "it", "ru", "bg", "hi", "zh", "ja", "xx"]

@@ -34,18 +34,24 @@ class Policy:
         merge_first: Merge a short first sentence too.
         first_clause_chars: The first segment may end at a clause after this many
             characters (None: never).
+        first_max_chars: Cut the first segment like ``max_chars`` at this length
+            (None: the first segment has the others' cap).
     """
 
     max_chars: int | None
     min_chars: int
     merge_first: bool
     first_clause_chars: int | None
+    first_max_chars: int | None = None
 
     limit: int = field(init=False)  #: ``max_chars`` as a number (huge when there is no cap)
+    first_limit: int = field(init=False)  #: the first segment's cap, as a number
 
     def __post_init__(self) -> None:
         limit = self.max_chars if self.max_chars is not None else 1 << 62
         object.__setattr__(self, "limit", limit)
+        first = self.first_max_chars
+        object.__setattr__(self, "first_limit", limit if first is None else min(first, limit))
 
     def accepts(self, st: ScanState, decision: Decision) -> bool:
         """Does the segment end at ``decision.cut``? Only short sentences are merged."""
@@ -74,9 +80,9 @@ class Policy:
         return Decision(i + 1, i + 1, Boundary.CLAUSE)
 
     def forced_cut(
-        self, st: ScanState, buffer: Buffer, candidates: re.Pattern[str], pos: int
+        self, st: ScanState, buffer: Buffer, candidates: re.Pattern[str], pos: int, length: int
     ) -> int:
-        """Where to cut a segment longer than ``max_chars`` (-1: not yet).
+        """Where to cut a segment longer than its cap, ``length`` characters (-1: not yet).
 
         No candidate lies between the scan position ``pos`` and the limit. The cut is at the
         last clause mark in the last two thirds before the limit, else at the last
@@ -87,7 +93,7 @@ class Policy:
         text = buffer.text
         start = st.text_start
         assert start is not None
-        limit = start + self.limit
+        limit = start + length
         key = buffer.base + start  # a reply offset: no need to reset it at each cut
         if st.forced_key != key:
             hi = limit + 1

@@ -97,6 +97,12 @@ class IncrementalSegmenter:
         first_clause_chars: The first segment may end at a clause boundary (``,``
             ``;`` ``:`` or a dash followed by a space) once its text has at least this
             many characters, to cut the time to first audio. ``None`` disables it.
+        first_max_chars: A cap on the first segment alone, applied like ``max_chars``:
+            a first sentence that would grow longer is cut at its last clause mark in
+            the last two thirds before the cap, else at its last word boundary. For
+            TTS engines that synthesize a whole segment before any audio (Piper), the
+            first segment's length sets the time to first audio. ``None`` (the
+            default): the first segment has the cap of the others.
         speak_code: Speak fenced code blocks (their body, without the fences) instead
             of marking them unspoken (``speech=""``).
         normalize: Function turning a segment's display text into its speech text,
@@ -132,6 +138,7 @@ class IncrementalSegmenter:
         min_chars: int = 12,
         merge_first: bool = False,
         first_clause_chars: int | None = 30,
+        first_max_chars: int | None = None,
         speak_code: bool = False,
         normalize: SpeechNormalizer | None = normalize_speech,
         span_tags: frozenset[str] | set[str] | None = None,
@@ -141,6 +148,7 @@ class IncrementalSegmenter:
         check_count("max_chars", max_chars, allow_none=True, minimum=1)
         check_count("min_chars", min_chars, allow_none=False)
         check_count("first_clause_chars", first_clause_chars, allow_none=True)
+        check_count("first_max_chars", first_max_chars, allow_none=True, minimum=1)
         if normalize is not None and not callable(normalize):
             raise TypeError("normalize must be a callable (text) -> str, or None")
         self.language = language
@@ -148,12 +156,15 @@ class IncrementalSegmenter:
         self.min_chars = min_chars
         self.merge_first = bool(merge_first)
         self.first_clause_chars = first_clause_chars
+        self.first_max_chars = first_max_chars
         self.speak_code = bool(speak_code)
         self.normalize = normalize
         self.span_tags = frozenset(
             DEFAULT_SPAN_TAGS if span_tags is None else (t.lower() for t in span_tags)
         )
-        self._policy = Policy(max_chars, min_chars, self.merge_first, first_clause_chars)
+        self._policy = Policy(
+            max_chars, min_chars, self.merge_first, first_clause_chars, first_max_chars
+        )
         self._rules = rules_for(language)
         self._starter_prefixes = prefixes(self._rules.starters)
         self._ordinal_prefixes = prefixes(self._rules.ordinal_after)
@@ -287,8 +298,10 @@ class IncrementalSegmenter:
             span_tags=self.span_tags,
             first_clause_chars=self.first_clause_chars,
         )
-        # What the scan stops at outside spans: clause marks too in the first segment.
+        # What the scan stops at outside spans: clause marks too in the first segment,
+        # and how long a segment may grow: the first one has a cap of its own.
         self._watch = self._first_candidates
+        self._limit = self._policy.first_limit
 
     def _scan(self, out: list[Segment], final: bool) -> None:
         """Decide every candidate from the resume point on, emitting the segments."""
@@ -316,12 +329,12 @@ class IncrementalSegmenter:
                 continue
             candidates = SPAN_CANDIDATES if st.spans else self._watch
             assert st.text_start is not None
-            limit = st.text_start + policy.limit
+            limit = st.text_start + self._limit
             # Search no further than the limit: beyond it the segment is cut anyway, and
             # one giant delta must not be searched to its end once per segment.
             found = candidates.search(text, pos, limit + 1)
             if found is None and n > limit:
-                cut = policy.forced_cut(st, buffer, candidates, pos)
+                cut = policy.forced_cut(st, buffer, candidates, pos, self._limit)
                 if cut > buffer.start and self._emit(cut, out, "text"):
                     pos = max(pos, cut)
                     continue
@@ -388,4 +401,5 @@ class IncrementalSegmenter:
         out.append(Segment(st.index, start, end, text, kind, speech))
         st.new_segment(cut)
         self._watch = self._candidates
+        self._limit = self._policy.limit
         return True
