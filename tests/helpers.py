@@ -10,6 +10,7 @@ import anyio
 import anyio.lowlevel
 
 from e2estream import AudioFormat, IncrementalSegmenter, Segment
+from e2estream.testing import split_like_llm
 
 FORMAT = AudioFormat("pcm_s16le", 8000, 1)
 
@@ -121,3 +122,26 @@ def run_segmenter(pieces: Sequence[str], language: str, knob: dict[str, Any]) ->
     for piece in pieces:
         out += segmenter.push(piece)
     return out + segmenter.flush()
+
+
+#: Segmenter settings that make it cut at every sentence end (no length policy).
+PLAIN: dict[str, Any] = {"min_chars": 0, "first_clause_chars": None, "max_chars": None}
+
+
+def run(pieces: Sequence[str], language: str = "en", **knobs: Any) -> list[Segment]:
+    """Push ``pieces`` into ``IncrementalSegmenter(language, **knobs)`` and flush."""
+    return run_segmenter(pieces, language, knobs)
+
+
+def segments(text: str, language: str = "en", **knobs: Any) -> list[Segment]:
+    """Segments of ``text``, asserting they are the same for three tokenizations."""
+    whole = run([text], language, **knobs)
+    assert run(list(text), language, **knobs) == whole
+    assert run(split_like_llm(text), language, **knobs) == whole
+    return whole
+
+
+def texts(text: str, language: str = "en", **knobs: Any) -> list[str]:
+    """The display texts of ``text``'s segments in plain mode (``knobs`` override it)."""
+    merged = {**PLAIN, **knobs}
+    return [segment.text for segment in segments(text, language, **merged)]

@@ -10,33 +10,9 @@ from typing import Any
 
 import pytest
 
-from e2estream import IncrementalSegmenter, Segment
+from e2estream import IncrementalSegmenter
 from e2estream._normalize import normalize_speech
-from e2estream.testing import split_like_llm
-
-PLAIN: dict[str, Any] = {"min_chars": 0, "first_clause_chars": None, "max_chars": None}
-
-
-def run(pieces: list[str], language: str = "en", **knobs: Any) -> list[Segment]:
-    segmenter = IncrementalSegmenter(language, **knobs)
-    out: list[Segment] = []
-    for piece in pieces:
-        out += segmenter.push(piece)
-    return out + segmenter.flush()
-
-
-def segments(text: str, language: str = "en", **knobs: Any) -> list[Segment]:
-    """Segments of ``text``, asserting they are the same for three tokenizations."""
-    whole = run([text], language, **knobs)
-    assert run(list(text), language, **knobs) == whole
-    assert run(split_like_llm(text), language, **knobs) == whole
-    return whole
-
-
-def texts(text: str, language: str = "en", **knobs: Any) -> list[str]:
-    merged = {**PLAIN, **knobs}
-    return [segment.text for segment in segments(text, language, **merged)]
-
+from helpers import PLAIN, run, segments, texts
 
 # -- abbreviations ---------------------------------------------------------------------
 

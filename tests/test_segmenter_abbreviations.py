@@ -16,7 +16,7 @@ import pytest
 
 from e2estream._lang import rules_for
 from e2estream.testing import split_like_llm
-from test_segmenter import PLAIN, run
+from helpers import PLAIN, run
 
 
 def texts(text: str, language: str) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_segmenter import texts
+from helpers import texts
 
 ONE_SENTENCE = [
     # An abbreviation before a number, a roman numeral or a label.

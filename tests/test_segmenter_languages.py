@@ -21,7 +21,7 @@ from e2estream._lang import rules_for
 from e2estream._lang.cldr_suppressions import EXTRA_STERM, SUPPRESSIONS
 from e2estream._lang.libreoffice_exceptions import EXCEPTIONS
 from e2estream._lang.unicode_terminators import ATERM, STERM
-from test_segmenter import texts
+from helpers import texts
 
 
 @pytest.mark.parametrize(
