@@ -338,7 +338,9 @@ def main() -> None:
         f"{backend}: {best.get(backend, 0) or 'none of those measured'}"
         for backend in args.backends.split(",")
     )
-    command = "python benchmarks/load.py" + (" --quick" if args.quick else "")
+    command = " ".join(
+        ["python", "benchmarks/load.py", *(a for a in sys.argv[1:] if a != "--no-write")]
+    )
     body = (
         "## Load: concurrent sessions in one process\n\n"
         f"`{command}`; {machine_line()}; load average {load_before:.1f} "

@@ -154,7 +154,9 @@ def main() -> None:
         f"{workers} worker{'s' if workers > 1 else ''}: {held.get(workers) or 'none measured'}"
         for workers in (1, 2)
     )
-    command = "python benchmarks/scaling.py" + (" --quick" if args.quick else "")
+    command = " ".join(
+        ["python", "benchmarks/scaling.py", *(a for a in sys.argv[1:] if a != "--no-write")]
+    )
     body = (
         "## Scaling: worker processes (uvicorn --workers)\n\n"
         f"`{command}`; {machine_line()}; load average {load_before:.1f} "

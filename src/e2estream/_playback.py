@@ -47,19 +47,32 @@ class PlaybackClock:
             The stall that this delivery ended, in seconds (0.0 if the player had audio).
         """
         stall = 0.0
+        # Waiters (pacing, the stall watcher) plan with real-time playback, which a
+        # delivery changes only when it reaches a player that had played everything:
+        # wake them then, not on every chunk (that was one wake-up per audio event).
+        changes_plans = True
         if self.first_delivery is None:
             self.first_delivery = self._anchor_time = now
         else:
             position = self._anchor_pos + (now - self._anchor_time)
+            changes_plans = position >= self.delivered
             if position > self.delivered:
                 # The player ran dry at `delivered` and has waited since: a stall.
                 stall = position - self.delivered
                 self.stall_time += stall
                 self.stalls += 1
                 self._anchor_pos, self._anchor_time = self.delivered, now
+        if self._reported_time is not None:
+            reported = self._reported_pos + (now - self._reported_time)
+            changes_plans = changes_plans or reported >= self.delivered
         self.delivered += duration
-        self._notify()
+        if changes_plans:
+            self._notify()
         return stall
+
+    def segment_complete(self) -> None:
+        """A segment's audio is complete: its real length replaces pacing's estimate."""
+        self._notify()
 
     def report(self, position: float, now: float) -> None:
         """The host's player says it is ``position`` seconds into the reply's audio."""

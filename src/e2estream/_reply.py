@@ -312,6 +312,7 @@ class ReplyStream(AsyncIterator[Event]):
             entry.done, entry.failed = True, event.failed
             entry.timings.extend(event.timings)
             self._control.segments_done += 1
+            self._playback.segment_complete()
         elif isinstance(event, ErrorEvent):
             self._errors += 1
 
