@@ -317,3 +317,20 @@ def test_interrupt_while_a_paced_segment_waits_for_its_turn() -> None:
     done = seen[-1]
     assert isinstance(done, DoneEvent) and done.interrupted and done.spoken == spoken
     assert tts.statistics.open_streams == 0
+
+
+def test_the_reply_announces_its_audio_format_before_any_audio() -> None:
+    from e2estream import AudioFormat
+
+    tts = FakeSynthesizer(audio_format=AudioFormat("pcm_s16le", 16000, 1))
+
+    async def main() -> tuple[AudioFormat, int]:
+        async with stream_reply(scripted_tokens(REPLY), tts) as reply:
+            announced = reply.audio_format  # before the first event
+            rates = {
+                event.format.sample_rate async for event in reply if isinstance(event, AudioEvent)
+            }
+        return announced, rates.pop()
+
+    announced, rate = simulated(main)
+    assert announced == AudioFormat("pcm_s16le", 16000, 1) and rate == 16000

@@ -113,6 +113,14 @@ class ReplyStream(AsyncIterator[Event]):
         return self._interruption is not None
 
     @property
+    def audio_format(self) -> AudioFormat:
+        """The format of this reply's audio, known before any audio arrives.
+
+        Hosts announce it to their client first (``e2estream.asgi`` does).
+        """
+        return self._audio_format
+
+    @property
     def audio_delivered(self) -> float:
         """Seconds of audio delivered so far (0.0 for compressed formats)."""
         return self._playback.delivered

@@ -64,10 +64,7 @@ class TransportOptions:
 
 def reply_audio_format(reply: ReplyStream) -> AudioFormat:
     """The audio format of ``reply``'s synthesizer (known before any audio arrives)."""
-    # ReplyStream has no public accessor for it yet; this module is part of the package.
-    audio_format = reply._audio_format
-    assert isinstance(audio_format, AudioFormat)
-    return audio_format
+    return reply.audio_format
 
 
 def format_message(audio_format: AudioFormat, options: TransportOptions) -> dict[str, Any]:
