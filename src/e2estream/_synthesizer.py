@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from contextlib import ExitStack
 from typing import cast
 
 import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._audio import AudioChunk, AudioFormat, Synthesizer
-from ._jobs import ByteBudget, Job
+from ._audio import AudioFormat, Synthesizer
+from ._chunk_stream import AudioChunkStream, StreamState
+from ._jobs import Job
 from ._pacing import Pacer
 from ._playback import PlaybackClock
 from ._request import RequestSynthesizer
 from ._segment import Segment
+from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
 from ._streaming import AnySynthesizer, StreamingSynthesizer, is_streaming
 from ._streaming_run import StreamingSession
@@ -42,149 +44,13 @@ from ._util import (
 )
 from ._validate import check_max_ahead, check_positive_int, check_synthesizer
 
-__all__ = ["AudioChunkStream", "ProgressiveSynthesizer"]
+__all__ = ["DEFAULT_MAX_BUFFERED_BYTES", "AudioChunkStream", "ProgressiveSynthesizer"]
 
 logger = logging.getLogger("e2estream")
 
 #: Default bytes of audio allowed to wait behind the head segment (about 22 s of 24 kHz
 #: 16-bit mono): enough to keep playback fed, small enough to bound memory per reply.
 DEFAULT_MAX_BUFFERED_BYTES = 1 << 20
-
-#: Segments queued for the consumer beyond those synthesizing. Finished segments wait
-#: here with their audio (bounded by the byte budget); this bounds their count.
-_MAX_QUEUED_JOBS = 32
-
-
-class _StreamState:
-    def __init__(
-        self,
-        audio_format: AudioFormat,
-        max_concurrency: int,
-        limit: int,
-        pacer: Pacer,
-        *,
-        counts_delivery: bool,
-    ) -> None:
-        self.audio_format = audio_format
-        self.frame_size = audio_format.frame_size or 1
-        self.slots = anyio.Semaphore(max_concurrency)
-        self.budget = ByteBudget(limit)
-        self.pacer = pacer
-        self.playback = pacer.playback
-        # False when a wrapper (stream_reply) tells the playback model itself, at the
-        # moment its own consumer receives the audio.
-        self.counts_delivery = counts_delivery
-        self.jobs_send: MemoryObjectSendStream[Job]
-        self.jobs_receive: MemoryObjectReceiveStream[Job]
-        self.jobs_send, self.jobs_receive = anyio.create_memory_object_stream[Job](_MAX_QUEUED_JOBS)
-        self.source_error: BaseException | None = None
-        self.closed = False  # the ``async with`` block has exited
-        self.cancelled = False  # AudioChunkStream.cancel() was called
-        self.synthesis_scope = anyio.CancelScope()
-        self.synthesis_finished = anyio.Event()  # every request closed, the text source too
-        self.session: StreamingSession | None = None  # a streaming backend's connection
-
-
-class AudioChunkStream(AsyncIterator[AudioChunk]):
-    """The async iterator of :class:`AudioChunk` yielded by :meth:`ProgressiveSynthesizer.stream`.
-
-    Chunks come strictly in segment order; each segment ends with a chunk whose
-    ``final`` is true. If the text source raised, that exception is raised here after
-    the audio of every segment completed before it.
-    """
-
-    def __init__(self, state: _StreamState) -> None:
-        self._state = state
-        self._job: Job | None = None
-
-    def __aiter__(self) -> AudioChunkStream:
-        return self
-
-    @property
-    def played(self) -> float:
-        """Seconds of audio assumed played so far (see :meth:`report_played`)."""
-        return self._state.playback.position(anyio.current_time())
-
-    def report_played(self, seconds: float) -> None:
-        """Tell the pacing where the listener's player is, in seconds of this stream's audio.
-
-        Without reports, playback is assumed to run in real time from the first chunk
-        taken from this stream.
-
-        Raises:
-            ValueError: If ``seconds`` is negative or not finite.
-        """
-        self._state.playback.report(seconds, anyio.current_time())
-
-    async def cancel(self) -> None:
-        """Stop synthesizing: no further chunk is produced, queued audio is dropped.
-
-        When this returns, every synthesizer iterator has been closed (its ``finally``
-        has run) and the text source has been closed. The stream then ends (``async
-        for`` stops). Safe to call more than once, from any task, and after the block
-        has exited.
-        """
-        self.stop()
-        await self._state.synthesis_finished.wait()
-
-    def stop(self) -> None:
-        """Like :meth:`cancel`, without waiting for the requests to close."""
-        state = self._state
-        state.cancelled = True
-        state.synthesis_scope.cancel()
-        if self._job is not None:
-            # The consumer may be waiting on a job that never started (it was waiting
-            # for its turn): no synthesis task is left to wake it.
-            self._job.notify()
-
-    async def __anext__(self) -> AudioChunk:
-        # Every __anext__ is a cancellation point; when audio is ready it returns without
-        # a full scheduling round trip (the producers yield on their own).
-        await anyio.lowlevel.checkpoint_if_cancelled()
-        state = self._state
-        if state.cancelled:
-            raise StopAsyncIteration
-        if state.closed:
-            # Jobs cut short by leaving the block look "done": do not pass them off as
-            # complete segments.
-            raise anyio.ClosedResourceError("the ProgressiveSynthesizer.stream() block has exited")
-        while True:
-            job = self._job
-            if job is None:
-                try:
-                    job = self._job = await state.jobs_receive.receive()
-                except (anyio.EndOfStream, anyio.ClosedResourceError):
-                    if state.cancelled:
-                        raise StopAsyncIteration from None
-                    error, state.source_error = state.source_error, None
-                    if error is not None:
-                        raise error from None
-                    raise StopAsyncIteration from None
-                state.budget.promote(job)
-            if state.cancelled:
-                raise StopAsyncIteration
-            if job.chunks:
-                offset = job.delivered
-                data = state.budget.take(job)
-                if state.counts_delivery:
-                    seconds = state.audio_format.duration(len(data))
-                    if seconds is not None:
-                        state.playback.on_delivered(seconds, anyio.current_time())
-                return AudioChunk(
-                    job.segment, data, state.audio_format, offset, timings=job.take_timings()
-                )
-            if job.done:
-                self._job = None
-                return AudioChunk(
-                    job.segment,
-                    b"",
-                    state.audio_format,
-                    job.delivered,
-                    True,
-                    job.error,
-                    job.take_timings(),
-                )
-            await job.wait_changed()
 
 
 class ProgressiveSynthesizer:
@@ -295,7 +161,7 @@ class ProgressiveSynthesizer:
         pacer = Pacer(
             self.max_ahead, playback, self.audio_format, compute_bound=self._compute_bound
         )
-        state = _StreamState(
+        state = StreamState(
             self.audio_format,
             self.max_concurrency,
             self.max_buffered_bytes,
@@ -311,7 +177,7 @@ class ProgressiveSynthesizer:
                     state.closed = True
                     task_group.cancel_scope.cancel()
 
-    async def _run(self, source: AsyncIterable[str | Segment], state: _StreamState) -> None:
+    async def _run(self, source: AsyncIterable[str | Segment], state: StreamState) -> None:
         try:
             with state.synthesis_scope:
                 # Requests run in a task group of their own, so that cancel() can stop
@@ -339,7 +205,7 @@ class ProgressiveSynthesizer:
     async def _feed(
         self,
         source: AsyncIterable[str | Segment],
-        state: _StreamState,
+        state: StreamState,
         task_group: TaskGroup,
     ) -> None:
         previous: Segment | None = None
@@ -347,10 +213,17 @@ class ProgressiveSynthesizer:
             # The error is recorded before ``jobs_send`` closes, so the consumer, woken
             # by the end of the job stream, always finds it.
             try:
-                with segmenter_for_stream(self.segmenter) as segmenter:
+                # The segmenter is made on the first text delta: a stream of ready
+                # Segments (stream_reply's) never needs one.
+                with ExitStack() as stack:
+                    segmenter: IncrementalSegmenter | None = None
                     async with iterating(source) as items:
                         async for item in items:
                             if isinstance(item, str):
+                                if segmenter is None:
+                                    segmenter = stack.enter_context(
+                                        segmenter_for_stream(self.segmenter)
+                                    )
                                 segments: Iterable[Segment] = segmenter.push(item)
                             elif isinstance(item, Segment):
                                 segments = (item,)
@@ -362,7 +235,7 @@ class ProgressiveSynthesizer:
                             for segment in segments:
                                 await self._submit(segment, previous, state, task_group)
                                 previous = segment
-                    for segment in segmenter.flush():
+                    for segment in segmenter.flush() if segmenter is not None else ():
                         await self._submit(segment, previous, state, task_group)
                         previous = segment
             except Exception as exc:
@@ -374,7 +247,7 @@ class ProgressiveSynthesizer:
         self,
         segment: Segment,
         previous: Segment | None,
-        state: _StreamState,
+        state: StreamState,
         task_group: TaskGroup,
     ) -> None:
         job = Job(segment)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from .._lang import rules_for
 from .._normalize import SpeechNormalizer, normalize_speech, remove_unspeakable
 from .._segment import Segment, SegmentKind
-from .abbreviations import prefixes
+from .abbreviations import prefix_tables
 from .buffer import MIN_DROP, Buffer
 from .chars import (
     AT_ONCE_TERMS,
@@ -166,11 +166,11 @@ class IncrementalSegmenter:
             max_chars, min_chars, self.merge_first, first_clause_chars, first_max_chars
         )
         self._rules = rules_for(language)
-        self._starter_prefixes = prefixes(self._rules.starters)
-        self._ordinal_prefixes = prefixes(self._rules.ordinal_after)
-        rules = self._rules
-        listed = rules.abbreviations | rules.prepositive | {w.lower() for w in rules.never_final}
-        self._abbreviation_prefixes = prefixes(frozenset(listed))
+        (
+            self._starter_prefixes,
+            self._ordinal_prefixes,
+            self._abbreviation_prefixes,
+        ) = prefix_tables(self._rules)
         extra = self._rules.terminators
         self._candidates = candidates(extra)
         self._first_candidates = candidates(extra, clauses=first_clause_chars is not None)

@@ -1,0 +1,158 @@
+"""``AudioChunkStream``: the ordered audio of one stream, and the state its parts share.
+
+The consumer takes the head job, streams its audio as it arrives, then takes the next;
+``ProgressiveSynthesizer`` (``_synthesizer.py``) feeds the jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import anyio.lowlevel
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ._audio import AudioChunk, AudioFormat
+from ._jobs import ByteBudget, Job
+from ._pacing import Pacer
+from ._streaming_run import StreamingSession
+
+__all__ = ["AudioChunkStream", "StreamState"]
+
+#: Segments queued for the consumer beyond those synthesizing. Finished segments wait
+#: here with their audio (bounded by the byte budget); this bounds their count.
+_MAX_QUEUED_JOBS = 32
+
+
+class StreamState:
+    """What the feeder, the requests and the consumer of one stream share."""
+
+    def __init__(
+        self,
+        audio_format: AudioFormat,
+        max_concurrency: int,
+        limit: int,
+        pacer: Pacer,
+        *,
+        counts_delivery: bool,
+    ) -> None:
+        self.audio_format = audio_format
+        self.frame_size = audio_format.frame_size or 1
+        self.slots = anyio.Semaphore(max_concurrency)
+        self.budget = ByteBudget(limit)
+        self.pacer = pacer
+        self.playback = pacer.playback
+        # False when a wrapper (stream_reply) tells the playback model itself, at the
+        # moment its own consumer receives the audio.
+        self.counts_delivery = counts_delivery
+        self.jobs_send: MemoryObjectSendStream[Job]
+        self.jobs_receive: MemoryObjectReceiveStream[Job]
+        self.jobs_send, self.jobs_receive = anyio.create_memory_object_stream[Job](_MAX_QUEUED_JOBS)
+        self.source_error: BaseException | None = None
+        self.closed = False  # the ``async with`` block has exited
+        self.cancelled = False  # AudioChunkStream.cancel() was called
+        self.synthesis_scope = anyio.CancelScope()
+        self.synthesis_finished = anyio.Event()  # every request closed, the text source too
+        self.session: StreamingSession | None = None  # a streaming backend's connection
+
+
+class AudioChunkStream(AsyncIterator[AudioChunk]):
+    """The async iterator of :class:`AudioChunk` yielded by :meth:`ProgressiveSynthesizer.stream`.
+
+    Chunks come strictly in segment order; each segment ends with a chunk whose
+    ``final`` is true. If the text source raised, that exception is raised here after
+    the audio of every segment completed before it.
+    """
+
+    def __init__(self, state: StreamState) -> None:
+        self._state = state
+        self._job: Job | None = None
+
+    def __aiter__(self) -> AudioChunkStream:
+        return self
+
+    @property
+    def played(self) -> float:
+        """Seconds of audio assumed played so far (see :meth:`report_played`)."""
+        return self._state.playback.position(anyio.current_time())
+
+    def report_played(self, seconds: float) -> None:
+        """Tell the pacing where the listener's player is, in seconds of this stream's audio.
+
+        Without reports, playback is assumed to run in real time from the first chunk
+        taken from this stream.
+
+        Raises:
+            ValueError: If ``seconds`` is negative or not finite.
+        """
+        self._state.playback.report(seconds, anyio.current_time())
+
+    async def cancel(self) -> None:
+        """Stop synthesizing: no further chunk is produced, queued audio is dropped.
+
+        When this returns, every synthesizer iterator has been closed (its ``finally``
+        has run) and the text source has been closed. The stream then ends (``async
+        for`` stops). Safe to call more than once, from any task, and after the block
+        has exited.
+        """
+        self.stop()
+        await self._state.synthesis_finished.wait()
+
+    def stop(self) -> None:
+        """Like :meth:`cancel`, without waiting for the requests to close."""
+        state = self._state
+        state.cancelled = True
+        state.synthesis_scope.cancel()
+        if self._job is not None:
+            # The consumer may be waiting on a job that never started (it was waiting
+            # for its turn): no synthesis task is left to wake it.
+            self._job.notify()
+
+    async def __anext__(self) -> AudioChunk:
+        # Every __anext__ is a cancellation point; when audio is ready it returns without
+        # a full scheduling round trip (the producers yield on their own).
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        state = self._state
+        if state.cancelled:
+            raise StopAsyncIteration
+        if state.closed:
+            # Jobs cut short by leaving the block look "done": do not pass them off as
+            # complete segments.
+            raise anyio.ClosedResourceError("the ProgressiveSynthesizer.stream() block has exited")
+        while True:
+            job = self._job
+            if job is None:
+                try:
+                    job = self._job = await state.jobs_receive.receive()
+                except (anyio.EndOfStream, anyio.ClosedResourceError):
+                    if state.cancelled:
+                        raise StopAsyncIteration from None
+                    error, state.source_error = state.source_error, None
+                    if error is not None:
+                        raise error from None
+                    raise StopAsyncIteration from None
+                state.budget.promote(job)
+            if state.cancelled:
+                raise StopAsyncIteration
+            if job.chunks:
+                offset = job.delivered
+                data = state.budget.take(job)
+                if state.counts_delivery:
+                    seconds = state.audio_format.duration(len(data))
+                    if seconds is not None:
+                        state.playback.on_delivered(seconds, anyio.current_time())
+                return AudioChunk(
+                    job.segment, data, state.audio_format, offset, timings=job.take_timings()
+                )
+            if job.done:
+                self._job = None
+                return AudioChunk(
+                    job.segment,
+                    b"",
+                    state.audio_format,
+                    job.delivered,
+                    True,
+                    job.error,
+                    job.take_timings(),
+                )
+            await job.wait_changed()
