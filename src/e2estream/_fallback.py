@@ -18,7 +18,7 @@ from ._request import RequestSynthesizer, SynthesisRequest
 from ._resample import PcmResampler, resampling_problem
 from ._speakers import SpeakerEntry, current_speaker_log
 from ._util import aclosing
-from ._validate import check_synthesizer
+from ._validate import check_seconds, check_synthesizer
 
 __all__ = ["FallbackSynthesizer", "FallbackTimeouts"]
 
@@ -46,14 +46,7 @@ class FallbackTimeouts:
 
     def __post_init__(self) -> None:
         for name in ("first_byte", "cooldown"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"FallbackTimeouts.{name} must be seconds, not {value!r}")
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(
-                    f"FallbackTimeouts.{name} must be a positive, finite number of seconds, "
-                    f"got {value}"
-                )
+            check_seconds(f"FallbackTimeouts.{name}", getattr(self, name))
 
 
 class _Backend:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ._validate import check_seconds
+
 __all__ = ["SynthesisTimeouts"]
 
 
@@ -33,16 +35,7 @@ class SynthesisTimeouts:
 
     def __post_init__(self) -> None:
         for name in ("first_byte", "stall"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"SynthesisTimeouts.{name} must be seconds or None, not {value!r}")
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(
-                    f"SynthesisTimeouts.{name} must be a positive, finite number of seconds "
-                    f"or None, got {value}"
-                )
+            check_seconds(f"SynthesisTimeouts.{name}", getattr(self, name), optional=True)
 
     def deadline(self, now: float, *, started: bool) -> float:
         """The clock time by which the next piece of audio must have come."""

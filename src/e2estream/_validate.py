@@ -6,7 +6,13 @@ import math
 
 from ._audio import AudioFormat
 
-__all__ = ["check_max_ahead", "check_played", "check_positive_int", "check_synthesizer"]
+__all__ = [
+    "check_max_ahead",
+    "check_played",
+    "check_positive_int",
+    "check_seconds",
+    "check_synthesizer",
+]
 
 
 def check_positive_int(name: str, value: object) -> None:
@@ -56,3 +62,19 @@ def check_played(value: object) -> float:
     ):
         raise ValueError(f"played must be a finite number of seconds >= 0, got {value!r}")
     return float(value)
+
+
+def check_seconds(where: str, value: object, *, optional: bool = False) -> None:
+    """Raise unless ``value`` is a positive, finite number of seconds (or None if optional).
+
+    ``where`` names the setting in the message, e.g. ``"SynthesisTimeouts.stall"``.
+    """
+    if value is None and optional:
+        return
+    or_none = " or None" if optional else ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{where} must be seconds{or_none}, not {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{where} must be a positive, finite number of seconds{or_none}, got {value}"
+        )
