@@ -201,3 +201,28 @@ async def test_environment_key_is_sent_to_openai_only(openai_key: str) -> None:
 def test_invalid_options(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         OpenAISpeech(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_prewarm_makes_the_client_ahead_and_is_idempotent(peer: Peer) -> None:
+    peer.script = [stream(PCM)]
+    tts = make_tts(peer)
+    await tts.prewarm()
+    await tts.prewarm()  # nothing more to do
+    assert peer.requests == []  # prewarming sends nothing
+    async with tts:
+        audio = b"".join(await collect(tts.synthesize("Hello.")))
+    assert audio == b"".join(PCM)
+    await tts.prewarm()  # after aclose(): a no-op, not a new client
+    with pytest.raises(RuntimeError, match="has been closed"):
+        await collect(tts.synthesize("Again."))
+
+
+async def test_prewarm_leaves_a_borrowed_client_alone(peer: Peer) -> None:
+    package = client_package()
+    peer.script = [stream(PCM)]
+    async with package.AsyncClient() as client:
+        tts = make_tts(peer, client=client)
+        await tts.prewarm()
+        assert b"".join(await collect(tts.synthesize("Hello."))) == b"".join(PCM)
+        await tts.aclose()
+        assert not client.is_closed  # still the host's, still open

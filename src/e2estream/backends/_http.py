@@ -29,6 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
 from typing import Any, Protocol, TypeVar
 
 import anyio
+import anyio.to_thread
 from typing_extensions import Self
 
 from .._closing import close_streamed_response
@@ -372,6 +373,30 @@ class HTTPBackend:
             # Created lazily, inside the event loop that will use it.
             self._client = new_client(read=self.timeouts.read, connect=self.timeouts.connect)
         return self._client
+
+    async def prewarm(self) -> None:
+        """Create the backend's own HTTP client now, in a worker thread.
+
+        ``stream_reply`` calls this as a reply starts, while the LLM is still thinking:
+        making a client builds its SSL context, which takes a noticeable part of a second
+        and would otherwise block the event loop during the first request. Idempotent;
+        nothing to do with a borrowed client or after :meth:`aclose`.
+        """
+        if self._client is not None or self._closed:
+            return
+        timeouts = self.timeouts
+        client = await anyio.to_thread.run_sync(
+            lambda: new_client(read=timeouts.read, connect=timeouts.connect)
+        )
+        if not self._adopt(client):
+            # A request made its own meanwhile, or the backend was closed: not needed.
+            await client.aclose()
+
+    def _adopt(self, client: AsyncHTTPClient) -> bool:
+        if self._client is not None or self._closed:
+            return False
+        self._client = client
+        return True
 
     async def aclose(self) -> None:
         """Close the HTTP client if the backend created it; a borrowed one stays open.
