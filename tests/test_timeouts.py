@@ -9,6 +9,8 @@ from typing import TypeVar
 import anyio
 import pytest
 import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from e2estream import (
     AudioEvent,
@@ -125,3 +127,48 @@ def test_timeouts_are_validated() -> None:
     assert SynthesisTimeouts(first_byte=None, stall=None).deadline(5.0, started=True) == float(
         "inf"
     )
+
+
+class _Gaps:
+    """Yields one chunk after each gap, then hangs; records when it was closed."""
+
+    audio_format = AudioFormat("pcm_s16le", 8000, 1)
+
+    def __init__(self, gaps: list[float]) -> None:
+        self.gaps = gaps
+        self.last_audio = 0.0
+        self.closed_at = 0.0
+
+    async def synthesize(self, text: str) -> AsyncIterator[bytes]:
+        try:
+            for gap in self.gaps:
+                await anyio.sleep(gap)
+                self.last_audio = anyio.current_time()
+                yield b"\0\0" * 80
+            await anyio.sleep_forever()
+        finally:
+            self.closed_at = anyio.current_time()
+
+
+@given(
+    gaps=st.lists(st.floats(0.0, 0.99), min_size=1, max_size=40),
+    stall=st.sampled_from([0.5, 1.0, 3.0]),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_stall_is_detected_after_stall_seconds_and_before_one_and_a_half(
+    gaps: list[float], stall: float
+) -> None:
+    # Audio that keeps coming (every gap under the bound) never times out, however the
+    # lazily re-armed timer falls; the stall after the last chunk is cut within 1.5x.
+    tts = _Gaps([gap * stall for gap in gaps])
+
+    async def main() -> list[Event]:
+        return await collect(tts, ["One sentence."], SynthesisTimeouts(stall=stall))
+
+    events = simulated(main)
+    audio = [e for e in events if isinstance(e, AudioEvent)]
+    assert sum(len(e.data) for e in audio) == 160 * len(gaps)  # no chunk was cut off
+    errors = [e.error for e in events if isinstance(e, ErrorEvent)]
+    assert len(errors) == 1 and isinstance(errors[0], SynthesisTimeout)
+    waited = tts.closed_at - tts.last_audio
+    assert stall - 1e-9 <= waited <= 1.5 * stall + 1e-9

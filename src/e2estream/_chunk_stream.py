@@ -6,7 +6,7 @@ The consumer takes the head job, streams its audio as it arrives, then takes the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import anyio.lowlevel
@@ -54,6 +54,21 @@ class StreamState:
         self.synthesis_scope = anyio.CancelScope()
         self.synthesis_finished = anyio.Event()  # every request closed, the text source too
         self.session: StreamingSession | None = None  # a streaming backend's connection
+        # How the producers wake the consumer when something it waits for changed: the
+        # head job's audio or end, a job queued while it had none, the end of the jobs,
+        # a cancellation. AudioChunkStream waits on an event of its own; stream_reply's
+        # reply stream takes audio without a task in between, and has it ring its own.
+        self.wake_consumer: Callable[[], None] = _nobody_waits
+        self.consumer_has_job = False
+
+    def job_queued(self) -> None:
+        """A job was queued: the consumer, if it had none, may take it now."""
+        if not self.consumer_has_job:
+            self.wake_consumer()
+
+
+def _nobody_waits() -> None:
+    pass
 
 
 class AudioChunkStream(AsyncIterator[AudioChunk]):
@@ -67,6 +82,18 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
     def __init__(self, state: StreamState) -> None:
         self._state = state
         self._job: Job | None = None
+        self._changed: anyio.Event | None = None
+        state.wake_consumer = self._wake
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    def _wake_with(self, wake: Callable[[], None]) -> None:
+        # For stream_reply's reply stream, which takes the audio itself (_take_nowait)
+        # and waits on its own mailbox for tokens and audio alike.
+        self._state.wake_consumer = wake
 
     def __aiter__(self) -> AudioChunkStream:
         return self
@@ -103,15 +130,30 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         state = self._state
         state.cancelled = True
         state.synthesis_scope.cancel()
-        if self._job is not None:
-            # The consumer may be waiting on a job that never started (it was waiting
-            # for its turn): no synthesis task is left to wake it.
-            self._job.notify()
+        # The consumer may be waiting on a job that never started (it was waiting for its
+        # turn): no synthesis task is left to wake it.
+        state.wake_consumer()
 
     async def __anext__(self) -> AudioChunk:
         # Every __anext__ is a cancellation point; when audio is ready it returns without
         # a full scheduling round trip (the producers yield on their own).
         await anyio.lowlevel.checkpoint_if_cancelled()
+        while True:
+            try:
+                return self._take_nowait()
+            except anyio.WouldBlock:
+                self._changed = self._changed or anyio.Event()
+                await self._changed.wait()
+
+    def _take_nowait(self) -> AudioChunk:
+        """The next chunk if one is ready.
+
+        Raises:
+            anyio.WouldBlock: Nothing is ready yet (the producers wake the consumer).
+            StopAsyncIteration: The stream ended (or was cancelled).
+            anyio.ClosedResourceError: The block has exited.
+            Exception: What the text source raised, after the audio before it.
+        """
         state = self._state
         if state.cancelled:
             raise StopAsyncIteration
@@ -119,40 +161,40 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
             # Jobs cut short by leaving the block look "done": do not pass them off as
             # complete segments.
             raise anyio.ClosedResourceError("the ProgressiveSynthesizer.stream() block has exited")
-        while True:
-            job = self._job
-            if job is None:
-                try:
-                    job = self._job = await state.jobs_receive.receive()
-                except (anyio.EndOfStream, anyio.ClosedResourceError):
-                    if state.cancelled:
-                        raise StopAsyncIteration from None
-                    error, state.source_error = state.source_error, None
-                    if error is not None:
-                        raise error from None
-                    raise StopAsyncIteration from None
-                state.budget.promote(job)
-            if state.cancelled:
-                raise StopAsyncIteration
-            if job.chunks:
-                offset = job.delivered
-                data = state.budget.take(job)
-                if state.counts_delivery:
-                    seconds = state.audio_format.duration(len(data))
-                    if seconds is not None:
-                        state.playback.on_delivered(seconds, anyio.current_time())
-                return AudioChunk(
-                    job.segment, data, state.audio_format, offset, timings=job.take_timings()
-                )
-            if job.done:
-                self._job = None
-                return AudioChunk(
-                    job.segment,
-                    b"",
-                    state.audio_format,
-                    job.delivered,
-                    True,
-                    job.error,
-                    job.take_timings(),
-                )
-            await job.wait_changed()
+        job = self._job
+        if job is None:
+            try:
+                job = state.jobs_receive.receive_nowait()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                error, state.source_error = state.source_error, None
+                if error is not None and not state.cancelled:
+                    raise error from None
+                raise StopAsyncIteration from None
+            self._job = job
+            state.consumer_has_job = True
+            job.on_change = state.wake_consumer
+            state.budget.promote(job)
+        if job.chunks:
+            offset = job.delivered
+            data = state.budget.take(job)
+            if state.counts_delivery:
+                seconds = state.audio_format.duration(len(data))
+                if seconds is not None:
+                    state.playback.on_delivered(seconds, anyio.current_time())
+            return AudioChunk(
+                job.segment, data, state.audio_format, offset, timings=job.take_timings()
+            )
+        if job.done:
+            self._job = None
+            state.consumer_has_job = False
+            job.on_change = None
+            return AudioChunk(
+                job.segment,
+                b"",
+                state.audio_format,
+                job.delivered,
+                True,
+                job.error,
+                job.take_timings(),
+            )
+        raise anyio.WouldBlock

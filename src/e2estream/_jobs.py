@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import anyio
 
@@ -26,6 +27,7 @@ class Job:
         "delivered",
         "done",
         "error",
+        "on_change",
         "segment",
         "timings",
     )
@@ -40,6 +42,10 @@ class Job:
         self.error: BaseException | None = None
         self.timings: list[TextTiming] = []  # delivered with the next chunk the consumer takes
         self._waiter: anyio.Event | None = None
+        # Set while the consumer reads this job (it is the head): only then does a change
+        # concern it. Later jobs' audio must not wake the consumer (a wasted task step
+        # per chunk of the segment synthesizing ahead).
+        self.on_change: Callable[[], None] | None = None
 
     @property
     def has_audio(self) -> bool:
@@ -58,6 +64,8 @@ class Job:
         if self._waiter is not None:
             self._waiter.set()
             self._waiter = None
+        if self.on_change is not None:
+            self.on_change()
 
     async def wait_changed(self) -> None:
         if self._waiter is None:

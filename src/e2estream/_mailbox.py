@@ -65,6 +65,21 @@ class Mailbox(Generic[T]):
             self._readable = anyio.Event()
         await self._readable.wait()
 
+    async def wait_woken(self) -> None:
+        """Wait for the next wake-up: an item, the last sender closing, or :meth:`wake`.
+
+        For a receiver that also waits on something else that rings :meth:`wake`; it
+        must have found nothing ready just before (no await in between), so that no
+        wake-up is missed.
+        """
+        if self._readable is None:
+            self._readable = anyio.Event()
+        await self._readable.wait()
+
+    def wake(self) -> None:
+        """Wake the receiver if it waits (:meth:`wait_woken`, :meth:`wait_readable`)."""
+        self._wake_reader()
+
     def close(self) -> None:
         """The receiver leaves: senders get False from :meth:`MailboxSender.deliver`."""
         self._closed = True

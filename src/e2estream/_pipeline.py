@@ -10,12 +10,13 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent, SegmentEvent, TokenEvent
+from ._events import Event, SegmentEvent, TokenEvent
 from ._mailbox import Mailbox, MailboxSender
 from ._merge import DEFAULT_MAX_BUFFER
 from ._playback import PlaybackClock
 from ._prewarm import has_prewarm, prewarm_quietly
 from ._reply import ReplyControl, ReplyStream
+from ._reply_events import ReplyEvents
 from ._segment import Segment
 from ._segmenter import IncrementalSegmenter
 from ._segmenters import SegmenterFactory, check_segmenter, segmenter_for_stream
@@ -23,7 +24,7 @@ from ._sources import token_source
 from ._speakers import SpeakerLog, publishing
 from ._stalls import watch_stalls
 from ._streaming import AnySynthesizer
-from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, AudioChunkStream, ProgressiveSynthesizer
+from ._synthesizer import DEFAULT_MAX_BUFFERED_BYTES, ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts
 from ._util import aclosing, async_context, single_exception_unwrapped
 from ._validate import check_positive_int
@@ -168,14 +169,15 @@ async def stream_reply(
                     events.sender(),
                     control,
                 )
-                stages.start_soon(_audio_events, chunks, events.sender(), control, speakers)
                 stages.start_soon(watch_stalls, playback, events.sender(), control)
                 if has_prewarm(synthesizer):
                     # Beside the LLM, never before it: tokens do not wait for it.
                     stages.start_soon(prewarm_quietly, synthesizer, type(synthesizer).__name__)
                 segments_send.close()
                 try:
-                    yield ReplyStream(events, progressive.audio_format, control, playback)
+                    # The consumer takes the audio from ``chunks`` itself (no task between).
+                    reply_events = ReplyEvents(events, chunks, speakers, control.audio_ended)
+                    yield ReplyStream(reply_events, progressive.audio_format, control, playback)
                 finally:
                     control.closed = True
                     # Stop the LLM and the TTS together, so that their cleanups overlap.
@@ -205,20 +207,10 @@ async def _read_llm(
         pass  # the reply stream was closed: stop quietly (the LLM stream is closed)
     except Exception as exc:
         # Includes a BrokenResourceError of the LLM's own connection: an error.
-        _fail(control, exc)
+        control.fail(exc)
     finally:
         control.llm_finished.set()
         control.producer_finished()
-
-
-def _fail(control: ReplyControl, exc: BaseException) -> None:
-    # The reply cannot go on: stop both stages (not their task group, which also holds
-    # the consumer's code), and let the consumer see the events already buffered, then
-    # this exception.
-    control.error = exc
-    control.llm_scope.cancel()
-    if control.chunks is not None:
-        control.chunks.stop()
 
 
 class _Idle:
@@ -328,53 +320,3 @@ async def _hand_over(
             await segments.send(segment)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             control.speaking = False  # the synthesizer was stopped (an interruption)
-
-
-async def _audio_events(
-    chunks: AudioChunkStream,
-    events: MailboxSender[Event],
-    control: ReplyControl,
-    speakers: SpeakerLog,
-) -> None:
-    """Turn ordered audio chunks into audio, error and segment-done events."""
-    reply_bytes = 0  # bytes of the reply's audio before the current segment
-    try:
-        with events:
-            async for chunk in chunks:
-                if chunk.data:
-                    reply_time = chunk.format.duration(reply_bytes + chunk.offset)
-                    await _send(
-                        events,
-                        AudioEvent(
-                            chunk.segment.index,
-                            chunk.data,
-                            chunk.format,
-                            chunk.offset,
-                            reply_time,
-                            chunk.timings,
-                        ),
-                    )
-                if chunk.final:
-                    reply_bytes += chunk.offset
-                    if chunk.error is not None:
-                        await _send(events, ErrorEvent(chunk.error, chunk.segment.index))
-                    await _send(
-                        events,
-                        SegmentDoneEvent(
-                            chunk.segment.index,
-                            chunk.offset,
-                            chunk.format.duration(chunk.offset),
-                            chunk.error is not None,
-                            chunk.timings,
-                            speakers.take(chunk.segment.speech_text),
-                        ),
-                    )
-    except _ConsumerGone:
-        pass
-    except Exception as exc:
-        # The text source failed (ProgressiveSynthesizer re-raises it here); the token
-        # stage reports that error itself, so only record one if it has not.
-        if control.error is None:
-            _fail(control, exc)
-    finally:
-        control.producer_finished()

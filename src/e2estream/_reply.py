@@ -20,8 +20,8 @@ from ._events import (
     TokenEvent,
 )
 from ._loopclock import loop_clock
-from ._mailbox import Mailbox
 from ._playback import PlaybackClock
+from ._reply_events import ReplyEvents
 from ._spoken import DEFAULT_CHARS_PER_SECOND, SegmentAudio, SpokenText, spoken_text
 from ._synthesizer import AudioChunkStream
 from ._validate import check_played
@@ -56,6 +56,25 @@ class ReplyControl:
         if self.producers == 0:
             self.stall_scope.cancel()
 
+    def fail(self, exc: BaseException) -> None:
+        """The reply cannot go on: stop the LLM and the TTS; the consumer gets ``exc``.
+
+        Not the stages' task group, which also holds the consumer's code: the consumer
+        sees the events already buffered, then this exception.
+        """
+        self.error = exc
+        self.llm_scope.cancel()
+        if self.chunks is not None:
+            self.chunks.stop()
+
+    def audio_ended(self, error: BaseException | None) -> None:
+        """The reply's audio has ended (taken by the consumer), or failed with ``error``."""
+        # The text source failed (ProgressiveSynthesizer re-raises it at the end of the
+        # audio); the token stage reports that error itself, so record one only if not.
+        if error is not None and self.error is None:
+            self.fail(error)
+        self.producer_finished()
+
 
 class ReplyStream(AsyncIterator[Event]):
     """The async iterator of events yielded by :func:`~e2estream.stream_reply`.
@@ -72,7 +91,7 @@ class ReplyStream(AsyncIterator[Event]):
 
     def __init__(
         self,
-        events: Mailbox[Event],
+        events: ReplyEvents,
         audio_format: AudioFormat,
         control: ReplyControl,
         playback: PlaybackClock,
@@ -239,16 +258,20 @@ class ReplyStream(AsyncIterator[Event]):
         return spoken
 
     async def __anext__(self) -> Event:
+        waited = False
         while True:
             if self._finished:
                 raise StopAsyncIteration
             try:
-                # A cancellation point that costs no scheduling round trip when an event
-                # is ready; it comes before the event is taken, so none is lost.
-                await anyio.lowlevel.checkpoint_if_cancelled()
-                event = self._events.receive_nowait()
+                if not waited:
+                    # A cancellation point that costs no scheduling round trip when an
+                    # event is ready; it comes before the event is taken, so none is lost.
+                    # After a wait (itself a cancellation point) it would only cost time.
+                    await anyio.lowlevel.checkpoint_if_cancelled()
+                event = self._events.take_nowait()
             except anyio.WouldBlock:
-                await self._events.wait_readable()  # one wake-up, then take it above
+                await self._events.wait()  # one wake-up, then take it above
+                waited = True
                 continue
             except anyio.EndOfStream:
                 return self._finish()

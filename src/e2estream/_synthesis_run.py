@@ -17,6 +17,7 @@ import anyio
 from ._audio import Synthesizer, TextTiming
 from ._exceptions import SynthesisError, SynthesisTimeout
 from ._jobs import ByteBudget, Job
+from ._loopclock import loop_clock
 from ._pacing import Pacer
 from ._request import RequestSynthesizer, SynthesisRequest
 from ._timeouts import SynthesisTimeouts
@@ -43,7 +44,8 @@ async def synthesize_segment(run: SynthesisRun, job: Job, previous_text: str | N
     """Synthesize one segment into its job; any failure becomes the job's error."""
     frame = run.frame_size
     timeouts = run.timeouts
-    requested = anyio.current_time()
+    clock = loop_clock()
+    requested = clock()
     started = False
     try:
         with anyio.CancelScope(deadline=timeouts.deadline(requested, started=False)) as watchdog:
@@ -56,11 +58,15 @@ async def synthesize_segment(run: SynthesisRun, job: Job, previous_text: str | N
             audio = _audio_iterator(result, run.synthesizer)
             async with aclosing(audio):
                 async for data in audio:
-                    now = anyio.current_time()
+                    now = clock()
                     if not started:
                         run.pacer.record_ttfb(now - requested)
                         started = True
-                    watchdog.deadline = timeouts.deadline(now, started=True)
+                        watchdog.deadline = timeouts.stall_deadline(now)
+                    elif watchdog.deadline < now + timeouts.stall_bound:
+                        # Re-armed lazily, not per chunk (a timer cancelled and made
+                        # again for every chunk of every reply): see stall_deadline.
+                        watchdog.deadline = timeouts.stall_deadline(now)
                     if isinstance(data, TextTiming):
                         job.timings.append(data)
                         continue
@@ -80,7 +86,7 @@ async def synthesize_segment(run: SynthesisRun, job: Job, previous_text: str | N
                         # Waiting for a slow consumer is not the backend stalling.
                         watchdog.deadline = math.inf
                         await run.budget.add(job, data)
-                        watchdog.deadline = timeouts.deadline(anyio.current_time(), started=True)
+                        watchdog.deadline = timeouts.stall_deadline(clock())
         if watchdog.cancelled_caught:
             bound, what = (
                 (timeouts.stall, "no audio for")

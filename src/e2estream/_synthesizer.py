@@ -201,6 +201,7 @@ class ProgressiveSynthesizer:
                             state.session.finish_input()
         finally:
             state.synthesis_finished.set()
+            state.wake_consumer()  # the jobs have ended (or were cancelled)
 
     async def _feed(
         self,
@@ -208,40 +209,49 @@ class ProgressiveSynthesizer:
         state: StreamState,
         task_group: TaskGroup,
     ) -> None:
+        try:
+            async with state.jobs_send:
+                # The error is recorded before ``jobs_send`` closes, so the consumer, woken
+                # by the end of the job stream, always finds it.
+                try:
+                    await self._submit_all(source, state, task_group)
+                except Exception as exc:
+                    # Includes anyio.BrokenResourceError raised by the *source* (an LLM
+                    # connection that dropped): an error, never a clean end of the reply.
+                    state.source_error = exc
+        finally:
+            state.wake_consumer()  # the jobs have ended
+
+    async def _submit_all(
+        self,
+        source: AsyncIterable[str | Segment],
+        state: StreamState,
+        task_group: TaskGroup,
+    ) -> None:
         previous: Segment | None = None
-        async with state.jobs_send:
-            # The error is recorded before ``jobs_send`` closes, so the consumer, woken
-            # by the end of the job stream, always finds it.
-            try:
-                # The segmenter is made on the first text delta: a stream of ready
-                # Segments (stream_reply's) never needs one.
-                with ExitStack() as stack:
-                    segmenter: IncrementalSegmenter | None = None
-                    async with iterating(source) as items:
-                        async for item in items:
-                            if isinstance(item, str):
-                                if segmenter is None:
-                                    segmenter = stack.enter_context(
-                                        segmenter_for_stream(self.segmenter)
-                                    )
-                                segments: Iterable[Segment] = segmenter.push(item)
-                            elif isinstance(item, Segment):
-                                segments = (item,)
-                            else:
-                                raise TypeError(
-                                    "ProgressiveSynthesizer.stream() takes str deltas or "
-                                    f"Segment objects, got a {type(item).__name__}"
-                                )
-                            for segment in segments:
-                                await self._submit(segment, previous, state, task_group)
-                                previous = segment
-                    for segment in segmenter.flush() if segmenter is not None else ():
+        # The segmenter is made on the first text delta: a stream of ready Segments
+        # (stream_reply's) never needs one.
+        with ExitStack() as stack:
+            segmenter: IncrementalSegmenter | None = None
+            async with iterating(source) as items:
+                async for item in items:
+                    if isinstance(item, str):
+                        if segmenter is None:
+                            segmenter = stack.enter_context(segmenter_for_stream(self.segmenter))
+                        segments: Iterable[Segment] = segmenter.push(item)
+                    elif isinstance(item, Segment):
+                        segments = (item,)
+                    else:
+                        raise TypeError(
+                            "ProgressiveSynthesizer.stream() takes str deltas or "
+                            f"Segment objects, got a {type(item).__name__}"
+                        )
+                    for segment in segments:
                         await self._submit(segment, previous, state, task_group)
                         previous = segment
-            except Exception as exc:
-                # Includes anyio.BrokenResourceError raised by the *source* (an LLM
-                # connection that dropped): an error, never a clean end of the reply.
-                state.source_error = exc
+            for segment in segmenter.flush() if segmenter is not None else ():
+                await self._submit(segment, previous, state, task_group)
+                previous = segment
 
     async def _submit(
         self,
@@ -255,6 +265,7 @@ class ProgressiveSynthesizer:
             # The job is queued for the consumer first, so that audio already synthesized
             # keeps flowing while this segment waits for its turn.
             await state.jobs_send.send(job)
+            state.job_queued()
             await state.pacer.wait_for_turn()
             await state.slots.acquire()
             state.pacer.started(job)
@@ -279,6 +290,7 @@ class ProgressiveSynthesizer:
         else:
             job.done = True  # nothing to speak (a code block, say): no request at all
             await state.jobs_send.send(job)
+            state.job_queued()
 
 
 def _as_async_iterable(text: object) -> AsyncIterable[str | Segment]:

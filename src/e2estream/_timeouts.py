@@ -25,6 +25,9 @@ class SynthesisTimeouts:
             (or timing). None for no bound.
         stall: Seconds between two pieces of audio once it has begun. Time spent
             waiting for a slow consumer (backpressure) does not count. None for no bound.
+            A stall is detected between ``stall`` and 1.5 x ``stall`` seconds after the
+            last audio: the pipeline re-arms its timer every ``stall / 2`` seconds of
+            flowing audio rather than on every chunk.
 
     Raises:
         ValueError: If a bound is not a positive, finite number of seconds.
@@ -41,3 +44,17 @@ class SynthesisTimeouts:
         """The clock time by which the next piece of audio must have come."""
         bound = self.stall if started else self.first_byte
         return math.inf if bound is None else now + bound
+
+    @property
+    def stall_bound(self) -> float:
+        """``stall`` in seconds, infinite when there is no bound."""
+        return math.inf if self.stall is None else self.stall
+
+    def stall_deadline(self, now: float) -> float:
+        """A stall deadline armed at ``now`` that stays valid for ``stall / 2`` seconds.
+
+        Audio that keeps coming re-arms it only once it is nearer than ``stall``
+        (:attr:`stall_bound`), so a stall fires between ``stall`` and 1.5 x ``stall``
+        after the last audio, never sooner.
+        """
+        return math.inf if self.stall is None else now + 1.5 * self.stall
