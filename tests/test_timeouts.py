@@ -21,6 +21,7 @@ from e2estream import (
     SegmentDoneEvent,
     SynthesisTimeout,
     SynthesisTimeouts,
+    Synthesizer,
     stream_reply,
 )
 from e2estream.testing import FakeSynthesizer
@@ -58,7 +59,7 @@ class Misbehaving:
 
 
 async def collect(
-    tts: Misbehaving, sentences: list[str], timeouts: SynthesisTimeouts
+    tts: Synthesizer, sentences: list[str], timeouts: SynthesisTimeouts
 ) -> list[Event]:
     async with stream_reply(sentences, tts, timeouts=timeouts, max_ahead=None) as events:
         return [event async for event in events]
