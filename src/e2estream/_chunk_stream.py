@@ -91,7 +91,7 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
             self._changed = None
 
     def _wake_with(self, wake: Callable[[], None]) -> None:
-        # For stream_reply's reply stream, which takes the audio itself (_take_nowait)
+        # For stream_reply's reply stream, which takes the audio itself (_take_ready)
         # and waits on its own mailbox for tokens and audio alike.
         self._state.wake_consumer = wake
 
@@ -139,17 +139,16 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         # a full scheduling round trip (the producers yield on their own).
         await anyio.lowlevel.checkpoint_if_cancelled()
         while True:
-            try:
-                return self._take_nowait()
-            except anyio.WouldBlock:
-                self._changed = self._changed or anyio.Event()
-                await self._changed.wait()
+            chunk = self._take_ready()
+            if chunk is not None:
+                return chunk
+            self._changed = self._changed or anyio.Event()
+            await self._changed.wait()
 
-    def _take_nowait(self) -> AudioChunk:
-        """The next chunk if one is ready.
+    def _take_ready(self) -> AudioChunk | None:
+        """The next chunk if one is ready, else None (the producers wake the consumer).
 
         Raises:
-            anyio.WouldBlock: Nothing is ready yet (the producers wake the consumer).
             StopAsyncIteration: The stream ended (or was cancelled).
             anyio.ClosedResourceError: The block has exited.
             Exception: What the text source raised, after the audio before it.
@@ -165,6 +164,8 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         if job is None:
             try:
                 job = state.jobs_receive.receive_nowait()
+            except anyio.WouldBlock:
+                return None
             except (anyio.EndOfStream, anyio.ClosedResourceError):
                 error, state.source_error = state.source_error, None
                 if error is not None and not state.cancelled:
@@ -197,4 +198,4 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
                 job.error,
                 job.take_timings(),
             )
-        raise anyio.WouldBlock
+        return None

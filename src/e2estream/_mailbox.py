@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 import anyio
 
+from ._waiter import Waiter, waiter_factory
+
 __all__ = ["Mailbox", "MailboxSender"]
 
 T = TypeVar("T")
@@ -27,7 +29,8 @@ class Mailbox(Generic[T]):
         self._capacity = capacity
         self._senders = 0
         self._closed = False  # the receiver closed it
-        self._readable: anyio.Event | None = None  # the receiver waits on this
+        self._new_waiter = waiter_factory()  # made here: a mailbox lives in one event loop
+        self._readable: Waiter | None = None  # the receiver waits on this
         self._writable: anyio.Event | None = None  # senders wait on this
 
     def sender(self) -> MailboxSender[T]:
@@ -37,33 +40,29 @@ class Mailbox(Generic[T]):
 
     # --- the receiver ---------------------------------------------------------------
 
-    def receive_nowait(self) -> T:
-        """Take the oldest item.
+    def take(self) -> T | None:
+        """Take the oldest item, or None if nothing is queued (see :attr:`ended`).
+
+        None rather than an exception: a consumer polling several sources finds this
+        one empty about once per event.
 
         Raises:
-            anyio.WouldBlock: Nothing is queued, and senders remain.
-            anyio.EndOfStream: Nothing is queued and every sender closed.
             anyio.ClosedResourceError: The receiver closed the mailbox.
         """
         if self._closed:
             raise anyio.ClosedResourceError
-        if self._items:
-            item = self._items.popleft()
-            if self._writable is not None:
-                self._writable.set()
-                self._writable = None
-            return item
-        if self._senders == 0:
-            raise anyio.EndOfStream
-        raise anyio.WouldBlock
+        if not self._items:
+            return None
+        item = self._items.popleft()
+        if self._writable is not None:
+            self._writable.set()
+            self._writable = None
+        return item
 
-    async def wait_readable(self) -> None:
-        """Wait until an item is queued or every sender closed (one wake-up)."""
-        if self._items or self._senders == 0 or self._closed:
-            return
-        if self._readable is None:
-            self._readable = anyio.Event()
-        await self._readable.wait()
+    @property
+    def ended(self) -> bool:
+        """True when nothing is queued and every sender has closed."""
+        return not self._items and self._senders == 0
 
     async def wait_woken(self) -> None:
         """Wait for the next wake-up: an item, the last sender closing, or :meth:`wake`.
@@ -72,12 +71,12 @@ class Mailbox(Generic[T]):
         must have found nothing ready just before (no await in between), so that no
         wake-up is missed.
         """
-        if self._readable is None:
-            self._readable = anyio.Event()
-        await self._readable.wait()
+        # Always a fresh waiter: one whose wait was cancelled is spent (its future is).
+        self._readable = waiter = self._new_waiter()
+        await waiter.wait()
 
     def wake(self) -> None:
-        """Wake the receiver if it waits (:meth:`wait_woken`, :meth:`wait_readable`)."""
+        """Wake the receiver if it waits (:meth:`wait_woken`)."""
         self._wake_reader()
 
     def close(self) -> None:

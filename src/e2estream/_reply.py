@@ -268,11 +268,11 @@ class ReplyStream(AsyncIterator[Event]):
                     # event is ready; it comes before the event is taken, so none is lost.
                     # After a wait (itself a cancellation point) it would only cost time.
                     await anyio.lowlevel.checkpoint_if_cancelled()
-                event = self._events.take_nowait()
-            except anyio.WouldBlock:
-                await self._events.wait()  # one wake-up, then take it above
-                waited = True
-                continue
+                event = self._events.take_ready()
+                if event is None:
+                    await self._events.wait()  # one wake-up, then take it above
+                    waited = True
+                    continue
             except anyio.EndOfStream:
                 return self._finish()
             except anyio.ClosedResourceError:

@@ -53,27 +53,24 @@ class ReplyEvents:
         self._audio_open = True
         chunks._wake_with(queued.wake)
 
-    def take_nowait(self) -> Event:
-        """The next event if one is ready.
+    def take_ready(self) -> Event | None:
+        """The next event if one is ready, else None (then :meth:`wait`).
+
+        None rather than an exception: the consumer finds nothing ready about once per
+        event, and this is the per-event hot path.
 
         Raises:
-            anyio.WouldBlock: Nothing is ready; :meth:`wait` until something may be.
             anyio.EndOfStream: Every stage has ended and everything was taken.
             anyio.ClosedResourceError: The mailbox was closed (the block has exited).
         """
         if self._follow:
             return self._follow.popleft()
-        try:
-            return self._queued.receive_nowait()
-        except anyio.WouldBlock:
-            stages_ended = False
-        except anyio.EndOfStream:
-            stages_ended = True
+        queued = self._queued.take()
+        if queued is not None:
+            return queued
         if self._audio_open:
             try:
-                return self._event_of(self._chunks._take_nowait())
-            except anyio.WouldBlock:
-                pass
+                chunk = self._chunks._take_ready()
             except StopAsyncIteration:
                 self._audio_open = False
                 self._audio_ended(None)
@@ -82,12 +79,14 @@ class ReplyEvents:
             except Exception as exc:
                 self._audio_open = False
                 self._audio_ended(exc)
-        if stages_ended and not self._audio_open:
+            else:
+                return None if chunk is None else self._event_of(chunk)
+        if self._queued.ended and not self._audio_open:
             raise anyio.EndOfStream
-        raise anyio.WouldBlock
+        return None
 
     async def wait(self) -> None:
-        """Wait until an event may be ready (after :meth:`take_nowait` found none)."""
+        """Wait until an event may be ready (after :meth:`take_ready` found none)."""
         await self._queued.wait_woken()
 
     def _event_of(self, chunk: AudioChunk) -> Event:

@@ -1,0 +1,43 @@
+"""A reply's consumer may give up waiting (a cancelled wait) and read on afterwards."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from e2estream import DoneEvent, Event, TokenEvent, stream_reply
+from e2estream.testing import FakeSynthesizer, scripted_tokens
+
+TEXT = "Hello there. How are you today? Fine, thanks."
+
+
+@pytest.mark.anyio
+async def test_cancelled_waits_lose_nothing_and_the_stream_reads_on() -> None:
+    # The first token comes after 0.3 s: each of the early reads below is cancelled while
+    # the consumer waits. Later wake-ups (tokens, audio) then find a spent wait: they must
+    # neither fail nor be lost, and the stream must go on.
+    tokens = scripted_tokens(TEXT, tokens_per_second=200, first_token_delay=0.3)
+    async with stream_reply(tokens, FakeSynthesizer(ttfb=0.01)) as events:
+        cancelled = 0
+        for _ in range(3):
+            with anyio.move_on_after(0.01) as scope:
+                await events.__anext__()
+            cancelled += scope.cancelled_caught
+        seen: list[Event] = [event async for event in events]
+    assert cancelled == 3
+    assert "".join(e.text for e in seen if isinstance(e, TokenEvent)) == TEXT
+    done = seen[-1]
+    assert isinstance(done, DoneEvent) and done.text == TEXT and not done.interrupted
+    assert done.metrics.errors == 0
+    assert done.spoken is not None and done.spoken.text == TEXT
+
+
+@pytest.mark.anyio
+async def test_a_consumer_cancelled_mid_reply_leaves_cleanly() -> None:
+    tokens = scripted_tokens(TEXT, tokens_per_second=20, first_token_delay=0.0)
+    taken = 0
+    with anyio.move_on_after(0.2) as scope:
+        async with stream_reply(tokens, FakeSynthesizer(ttfb=0.01)) as events:
+            async for _ in events:
+                taken += 1
+    assert scope.cancelled_caught and taken > 0
