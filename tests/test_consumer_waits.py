@@ -41,3 +41,22 @@ async def test_a_consumer_cancelled_mid_reply_leaves_cleanly() -> None:
             async for _ in events:
                 taken += 1
     assert scope.cancelled_caught and taken > 0
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_consumer_with_events_ready_is_stopped_within_eight() -> None:
+    # A plain list of tokens: everything is ready at once, so the consumer never waits
+    # and only the cancellation checks between ready events can stop it.
+    words = [f"word{i} " for i in range(60)]
+    tts = FakeSynthesizer(ttfb=0.01, realtime_factor=0.001)
+    async with stream_reply(words, tts, max_buffered_events=64, max_ahead=None) as events:
+        await events.__anext__()
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            after_cancel = 0
+            async for _ in events:
+                after_cancel += 1
+        assert scope.cancelled_caught
+        assert after_cancel < 8
+        more = [event async for event in events]  # the stream goes on outside the scope
+    assert isinstance(more[-1], DoneEvent) and more[-1].text == "".join(words)

@@ -139,14 +139,27 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         # a full scheduling round trip (the producers yield on their own).
         await anyio.lowlevel.checkpoint_if_cancelled()
         while True:
-            chunk = self._take_ready()
-            if chunk is not None:
-                return chunk
+            taken = self._take_ready()
+            if taken is not None:
+                job, data, offset = taken
+                audio_format = self._state.audio_format
+                if data:
+                    return AudioChunk(
+                        job.segment, data, audio_format, offset, timings=job.take_timings()
+                    )
+                return AudioChunk(
+                    job.segment, b"", audio_format, offset, True, job.error, job.take_timings()
+                )
             self._changed = self._changed or anyio.Event()
             await self._changed.wait()
 
-    def _take_ready(self) -> AudioChunk | None:
-        """The next chunk if one is ready, else None (the producers wake the consumer).
+    def _take_ready(self) -> tuple[Job, bytes, int] | None:
+        """The next piece of audio if one is ready, else None (the producers wake the consumer).
+
+        Returns ``(job, data, offset)``: ``data`` at byte ``offset`` of the job's
+        segment, or, with empty ``data``, the job's end (its ``error`` says whether it
+        failed). The caller takes the job's timings. No chunk object is made here:
+        stream_reply builds its events straight from these.
 
         Raises:
             StopAsyncIteration: The stream ended (or was cancelled).
@@ -182,20 +195,10 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
                 seconds = state.audio_format.duration(len(data))
                 if seconds is not None:
                     state.playback.on_delivered(seconds, anyio.current_time())
-            return AudioChunk(
-                job.segment, data, state.audio_format, offset, timings=job.take_timings()
-            )
+            return job, data, offset
         if job.done:
             self._job = None
             state.consumer_has_job = False
             job.on_change = None
-            return AudioChunk(
-                job.segment,
-                b"",
-                state.audio_format,
-                job.delivered,
-                True,
-                job.error,
-                job.take_timings(),
-            )
+            return job, b"", job.delivered
         return None

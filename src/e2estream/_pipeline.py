@@ -176,8 +176,11 @@ async def stream_reply(
                 segments_send.close()
                 try:
                     # The consumer takes the audio from ``chunks`` itself (no task between).
-                    reply_events = ReplyEvents(events, chunks, speakers, control.audio_ended)
-                    yield ReplyStream(reply_events, progressive.audio_format, control, playback)
+                    audio_format = progressive.audio_format
+                    reply_events = ReplyEvents(
+                        events, chunks, audio_format, speakers, control.audio_ended
+                    )
+                    yield ReplyStream(reply_events, audio_format, control, playback)
                 finally:
                     control.closed = True
                     # Stop the LLM and the TTS together, so that their cleanups overlap.

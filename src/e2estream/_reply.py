@@ -26,7 +26,11 @@ from ._spoken import DEFAULT_CHARS_PER_SECOND, SegmentAudio, SpokenText, spoken_
 from ._synthesizer import AudioChunkStream
 from ._validate import check_played
 
-__all__ = ["ReplyControl", "ReplyStream"]
+__all__ = ["CANCEL_CHECK_EVERY", "ReplyControl", "ReplyStream"]
+
+#: A consumer whose task is cancelled gets at most this many more events before the
+#: cancellation reaches it.
+CANCEL_CHECK_EVERY = 8
 
 
 class ReplyControl:
@@ -87,6 +91,10 @@ class ReplyStream(AsyncIterator[Event]):
 
     Barge-in: :meth:`interrupt` stops the audio at once and returns the spoken part of
     the reply; the host stores that as the assistant's turn.
+
+    Iterating is a cancellation point once every eight events, not on every one (that
+    check is a tenth of the library's cost per event on asyncio): a consumer whose task
+    is cancelled receives at most seven more events, and loses none.
     """
 
     def __init__(
@@ -98,6 +106,7 @@ class ReplyStream(AsyncIterator[Event]):
     ) -> None:
         self._events = events
         self._audio_format = audio_format
+        self._bytes_per_second = audio_format.bytes_per_second  # None: compressed
         self._control = control
         self._playback = playback
         self._clock = loop_clock()
@@ -117,6 +126,7 @@ class ReplyStream(AsyncIterator[Event]):
         self._timeline_end = 0.0  # seconds of audio in the timeline
         self._interruption: SpokenText | None = None
         self._interrupt_done: anyio.Event | None = None
+        self._unchecked = CANCEL_CHECK_EVERY - 1  # so the first __anext__ checks
 
     def __aiter__(self) -> ReplyStream:
         return self
@@ -258,20 +268,22 @@ class ReplyStream(AsyncIterator[Event]):
         return spoken
 
     async def __anext__(self) -> Event:
-        waited = False
+        self._unchecked += 1
+        if self._unchecked >= CANCEL_CHECK_EVERY:
+            # A cancellation check without a scheduling round trip when an event is
+            # ready; before the event is taken, so none is lost. Waiting for an event is
+            # not enough: on asyncio, a wait that a producer ends in the same loop turn
+            # as the cancellation returns normally, every time. Not on every event: on
+            # asyncio the check walks the task's cancel scopes (about 1.5 us).
+            self._unchecked = 0
+            await anyio.lowlevel.checkpoint_if_cancelled()
         while True:
             if self._finished:
                 raise StopAsyncIteration
             try:
-                if not waited:
-                    # A cancellation point that costs no scheduling round trip when an
-                    # event is ready; it comes before the event is taken, so none is lost.
-                    # After a wait (itself a cancellation point) it would only cost time.
-                    await anyio.lowlevel.checkpoint_if_cancelled()
                 event = self._events.take_ready()
                 if event is None:
                     await self._events.wait()  # one wake-up, then take it above
-                    waited = True
                     continue
             except anyio.EndOfStream:
                 return self._finish()
@@ -318,8 +330,9 @@ class ReplyStream(AsyncIterator[Event]):
                 # Audio comes in segment order: this segment starts where the audio
                 # delivered so far ends.
                 entry.start = self._timeline_end
-            duration = event.duration
-            if duration is not None:
+            rate = self._bytes_per_second
+            if rate is not None:
+                duration = len(event.data) / rate
                 entry.duration += duration
                 self._timeline_end += duration
                 self._playback.on_delivered(duration, now)

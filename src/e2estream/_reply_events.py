@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 import anyio
 
-from ._audio import AudioChunk
+from ._audio import AudioFormat
 from ._chunk_stream import AudioChunkStream
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent
+from ._jobs import Job
 from ._mailbox import Mailbox
 from ._speakers import SpeakerLog
 
@@ -32,6 +33,7 @@ class ReplyEvents:
     Args:
         queued: The token stage's and stall watcher's events.
         chunks: The reply's ordered audio; it wakes the consumer through ``queued``.
+        audio_format: The format of that audio.
         speakers: Which backend spoke each segment (for :class:`SegmentDoneEvent`).
         audio_ended: Called once when the audio has ended, with the exception that
             ended it (the text source's) or None.
@@ -41,6 +43,7 @@ class ReplyEvents:
         self,
         queued: Mailbox[Event],
         chunks: AudioChunkStream,
+        audio_format: AudioFormat,
         speakers: SpeakerLog,
         audio_ended: Callable[[BaseException | None], None],
     ) -> None:
@@ -51,6 +54,8 @@ class ReplyEvents:
         self._follow: deque[Event] = deque()  # events made from a chunk after the first
         self._reply_bytes = 0  # bytes of the reply's audio before the current segment
         self._audio_open = True
+        self._format = audio_format
+        self._rate = self._format.bytes_per_second  # None for compressed audio
         chunks._wake_with(queued.wake)
 
     def take_ready(self) -> Event | None:
@@ -70,7 +75,7 @@ class ReplyEvents:
             return queued
         if self._audio_open:
             try:
-                chunk = self._chunks._take_ready()
+                taken = self._chunks._take_ready()
             except StopAsyncIteration:
                 self._audio_open = False
                 self._audio_ended(None)
@@ -80,7 +85,7 @@ class ReplyEvents:
                 self._audio_open = False
                 self._audio_ended(exc)
             else:
-                return None if chunk is None else self._event_of(chunk)
+                return None if taken is None else self._event_of(*taken)
         if self._queued.ended and not self._audio_open:
             raise anyio.EndOfStream
         return None
@@ -89,27 +94,28 @@ class ReplyEvents:
         """Wait until an event may be ready (after :meth:`take_ready` found none)."""
         await self._queued.wait_woken()
 
-    def _event_of(self, chunk: AudioChunk) -> Event:
-        if chunk.data:
+    def _event_of(self, job: Job, data: bytes, offset: int) -> Event:
+        segment = job.segment
+        if data:
             return AudioEvent(
-                chunk.segment.index,
-                chunk.data,
-                chunk.format,
-                chunk.offset,
-                chunk.format.duration(self._reply_bytes + chunk.offset),
-                chunk.timings,
+                segment.index,
+                data,
+                self._format,
+                offset,
+                None if self._rate is None else (self._reply_bytes + offset) / self._rate,
+                job.take_timings(),
             )
-        # The segment's end (a final chunk carries no audio).
-        self._reply_bytes += chunk.offset
+        # The segment's end.
+        self._reply_bytes += offset
         done = SegmentDoneEvent(
-            chunk.segment.index,
-            chunk.offset,
-            chunk.format.duration(chunk.offset),
-            chunk.error is not None,
-            chunk.timings,
-            self._speakers.take(chunk.segment.speech_text),
+            segment.index,
+            offset,
+            None if self._rate is None else offset / self._rate,
+            job.error is not None,
+            job.take_timings(),
+            self._speakers.take(segment.speech_text),
         )
-        if chunk.error is None:
+        if job.error is None:
             return done
         self._follow.append(done)
-        return ErrorEvent(chunk.error, chunk.segment.index)
+        return ErrorEvent(job.error, segment.index)
