@@ -10,6 +10,9 @@ The world of issue 10: each session has an LLM at 40 tokens/s writing a reply of
 factor 0.3 (``e2estream.testing``'s fakes, on the real clock); the sessions start evenly
 over 1 s and each is consumed by a task that reads every event, as a host would.
 
+Backends: asyncio, trio, and uvloop (asyncio on uvloop's loop, when uvloop is installed:
+the bench dependency group has it).
+
 Every run is a fresh subprocess, so that memory and CPU belong to that run alone:
 
 * **library**: ``stream_reply`` with its defaults (pacing at 3 s ahead of real-time
@@ -39,6 +42,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 import trio.testing
@@ -226,9 +230,17 @@ def task_steps(text: str, mode: str) -> tuple[int, int]:
     return counter.steps, events
 
 
+def run_on(backend: str, func: Any, *args: object) -> Any:
+    """``anyio.run`` on a backend name of this benchmark: asyncio, uvloop or trio."""
+    if backend == "uvloop":
+        # asyncio with uvloop's event loop (libuv, in C): what a host would pick for load.
+        return anyio.run(func, *args, backend="asyncio", backend_options={"use_uvloop": True})
+    return anyio.run(func, *args, backend=backend)
+
+
 def child(mode: str, backend: str, sessions: int, tokens: int) -> None:
     text = make_reply(tokens)
-    result = anyio.run(run_sessions, mode, sessions, text, backend=backend)
+    result = run_on(backend, run_sessions, mode, sessions, text)
     result.backend = backend
     print(json.dumps(asdict(result)))
 
@@ -237,6 +249,14 @@ def run_child(mode: str, backend: str, sessions: int, tokens: int) -> RunResult:
     command = [sys.executable, __file__, "--child", mode, backend, str(sessions), str(tokens)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return RunResult(**json.loads(output.strip().splitlines()[-1]))
+
+
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -248,7 +268,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short replies, 100 and 1000")
     parser.add_argument("--sessions", help="comma-separated session counts")
-    parser.add_argument("--backends", default="asyncio,trio")
+    parser.add_argument(
+        "--backends",
+        default="asyncio,uvloop,trio" if _has_uvloop() else "asyncio,trio",
+        help="comma-separated: asyncio, uvloop (asyncio on uvloop's loop), trio",
+    )
     parser.add_argument("--tokens", type=int, help="reply length in LLM tokens")
     parser.add_argument("--no-floor", action="store_true", help="skip the floor runs")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -357,7 +381,8 @@ def main() -> None:
         "fewer when it coalesces audio a lagging consumer has not taken yet). "
         "Memory is the peak resident memory added during the run, per session. CPU load "
         "is CPU time over wall time (100% = one core; the machine is shared, so expect "
-        "noise of a few µs per event).\n\n"
+        "noise of a few µs per event). Backend *uvloop* is asyncio on uvloop's event loop "
+        "(`anyio.run(..., backend_options={'use_uvloop': True})`), floor included.\n\n"
         f"{table}\n"
         "Scheduling, free of the machine's noise: one session alone in simulated time "
         "(trio's `MockClock`), counting task steps (each time a task wakes up) with a trio "
