@@ -123,3 +123,22 @@ def test_one_segmenters_never_cut_region_does_not_hold_back_anothers_cut() -> No
     other = IncrementalSegmenter("en", **capped)
     assert other.push(words) + other.flush() == alone
     assert [s.text for s in holding.flush()] == ["`a b c d e f g h i j k l m n o p` and"]
+
+
+@fuzz_settings
+@given(
+    st.lists(st.sampled_from(["", " ", "\n", "\t", "\n\n", ".", "a", "`", "<"]), max_size=6),
+    hard_texts,
+    st.sampled_from(SHARING_KNOBS),
+)
+def test_reset_after_blank_or_tiny_pushes_gives_a_fresh_segmenter(
+    before: list[str], text: str, knob: dict[str, Any]
+) -> None:
+    # reset() skips the work when nothing was pushed since the last one: a push of
+    # whitespace alone is something, and must be forgotten (offsets start at 0 again).
+    segmenter = IncrementalSegmenter("en", **knob)
+    for piece in before:
+        segmenter.push(piece)
+    segmenter.reset()
+    got = [s for piece in split_like_llm(text) for s in segmenter.push(piece)]
+    assert got + segmenter.flush() == run_segmenter([text], "en", knob)

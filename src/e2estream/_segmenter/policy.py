@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ __all__ = ["Policy", "check_count", "on_clause"]
 
 def check_count(name: str, value: object, *, allow_none: bool, minimum: int = 0) -> None:
     """Raise a clear error unless ``value`` is an int of at least ``minimum`` (or None)."""
+    if type(value) is int and value >= minimum:
+        return  # the common case, decided first: every segmenter checks four counts
     if value is None:
         if allow_none:
             return
@@ -66,6 +69,18 @@ class Policy:
         object.__setattr__(self, "limit", limit)
         first = self.first_max_chars
         object.__setattr__(self, "first_limit", limit if first is None else min(first, limit))
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def shared(
+        max_chars: int | None, min_chars: int, merge_first: bool, first_max_chars: int | None
+    ) -> Policy:
+        """The policy of these settings, made once and shared (it is immutable).
+
+        A frozen dataclass is slow to build (about 0.7 µs, more than the rest of a
+        segmenter), and a server's segmenters use one or two sets of settings.
+        """
+        return Policy(max_chars, min_chars, merge_first, first_max_chars)
 
     def accepts(self, st: ScanState, decision: Decision) -> bool:
         """Does the segment end at ``decision.cut``? Only short sentences are merged."""

@@ -142,7 +142,7 @@ class IncrementalSegmenter:
         self.span_tags = frozenset(
             DEFAULT_SPAN_TAGS if span_tags is None else (t.lower() for t in span_tags)
         )
-        self._policy = Policy(max_chars, min_chars, self.merge_first, first_max_chars)
+        self._policy = Policy.shared(max_chars, min_chars, self.merge_first, first_max_chars)
         tables: LanguageTables = tables_for(language)
         self._tables = tables
         # What the scan stops at in the first segment: clause marks too, if it may end
@@ -256,7 +256,11 @@ class IncrementalSegmenter:
 
     def reset(self) -> None:
         """Forget everything pushed so far and start a new reply."""
-        self._reset()
+        buffer = self._buffer
+        # Only text changes the state: with none pushed since the last reset there is
+        # nothing to forget (a stream resets the segmenter it was just given).
+        if buffer.text or buffer.base:
+            self._reset()
 
     # -- the scan ----------------------------------------------------------------------
 
