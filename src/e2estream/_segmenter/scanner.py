@@ -371,8 +371,12 @@ class IncrementalSegmenter:
             st.code_line = None
         else:
             # Whatever the normalizer (the user's own, or none), control characters and
-            # lone surrogates never reach a TTS.
-            spoken = remove_unspeakable(text if self.normalize is None else self.normalize(text))
+            # lone surrogates never reach a TTS; the default one removes them itself.
+            normalize = self.normalize
+            if normalize is normalize_speech:
+                spoken = normalize_speech(text)
+            else:
+                spoken = remove_unspeakable(text if normalize is None else normalize(text))
             if spoken != text:
                 speech = spoken
         start, end = buffer.cut(cut)
