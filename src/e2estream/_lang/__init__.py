@@ -8,10 +8,11 @@ itself has no language-specific code. An unknown code falls back to :data:`NEUTR
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 from dataclasses import dataclass
 
-__all__ = ["NEUTRAL", "LanguageRules", "rules_for"]
+__all__ = ["NEUTRAL", "LanguageRules", "rules_for", "rules_key"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,32 @@ _MODULES = {
     "ja": "cjk",
     "ko": "cjk",
 }
+#: Rules by language key (see :func:`rules_key`): bounded by the languages known here.
 _cache: dict[str, LanguageRules] = {}
+
+
+@functools.cache
+def _known_codes() -> frozenset[str]:
+    """Every primary code some list here has data for (a module or a public list)."""
+    from .cldr_suppressions import EXTRA_STERM, SUPPRESSIONS
+    from .libreoffice_exceptions import EXCEPTIONS
+
+    return (
+        frozenset(_MODULES)
+        | frozenset(SUPPRESSIONS)
+        | frozenset(EXCEPTIONS)
+        | frozenset(EXTRA_STERM)
+    )
+
+
+def rules_key(language: str) -> str:
+    """The key of a language code's rules: its primary subtag in lower case, if known.
+
+    Every code with no data of its own ("xx", "tlh") gets the same key, ``""`` (the
+    neutral rules), so the caches keyed by it stay bounded whatever codes callers pass.
+    """
+    primary = language.replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in _known_codes() else ""
 
 
 def rules_for(language: str) -> LanguageRules:
@@ -108,19 +134,20 @@ def rules_for(language: str) -> LanguageRules:
     Only the primary subtag counts; an unknown language gets :data:`NEUTRAL`. The
     project's lists (the language's module) are merged with the public ones: CLDR's
     sentence-break suppressions and LibreOffice's sentence exceptions (never-final
-    abbreviations) and CLDR's extra terminators for the language.
+    abbreviations) and CLDR's extra terminators for the language. The result is built
+    once per language and shared (it is immutable).
     """
-    primary = language.replace("_", "-").split("-", 1)[0].lower()
-    cached = _cache.get(primary)
+    key = rules_key(language)
+    cached = _cache.get(key)
     if cached is not None:
         return cached
-    module_name = _MODULES.get(primary)
+    module_name = _MODULES.get(key)
     rules = NEUTRAL
     if module_name is not None:
         module = importlib.import_module(f"{__name__}.{module_name}")
         rules = module.RULES
-    rules = _merged(primary, rules)
-    _cache[primary] = rules
+    rules = _merged(key, rules)
+    _cache[key] = rules
     return rules
 
 

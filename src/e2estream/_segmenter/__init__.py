@@ -9,6 +9,8 @@ One module per rule family, driven by a small scan loop:
   after abbreviations, numbers, ordinals and initials;
 * :mod:`.markup`: SSML-like tags and spans, inline code, code fences;
 * :mod:`.lists`: list markers; :mod:`.policy`: min, max and first-clause;
+* :mod:`.tables`: what depends on the language alone (the rule table, the candidate
+  patterns, prefix sets), built once per language and shared, read-only;
 * :mod:`.scanner`: :class:`IncrementalSegmenter` and its scan loop.
 
 Language knowledge (abbreviations, sentence starters, ordinals, terminators) is data in

@@ -8,14 +8,12 @@ characters and by the segment's start, so a decision reads a bounded window.
 
 from __future__ import annotations
 
-import functools
 import re
 
-from .._lang import LanguageRules
 from .chars import BACK, LETTERS, MAX_WORD, MULTI_PERIOD, NUMBER, PREV_STRIP, WORD_LEAD
 from .state import ScanState
 
-__all__ = ["period_ends_sentence", "plain_word", "prefix_tables", "prefixes"]
+__all__ = ["period_ends_sentence", "plain_word", "prefixes"]
 
 _ELISION = re.compile(r"['’]")
 # What may follow an abbreviation in the same sentence: a roman numeral ("No. IV"), a
@@ -26,17 +24,6 @@ _LABEL = re.compile(r"[IVXLCDM]{2,8}|[^\W\d_]\d+[^\W\d_]?|[^\W\d_]")
 def prefixes(words: frozenset[str]) -> frozenset[str]:
     """Every non-empty prefix of every word (to stop waiting for a word early)."""
     return frozenset(word[:end] for word in words for end in range(1, len(word) + 1))
-
-
-@functools.cache
-def prefix_tables(rules: LanguageRules) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The prefix sets of a language's starters, ordinal words and abbreviations.
-
-    Built once per language, not per segmenter: they are most of a segmenter's cost
-    (about 1 ms and 100 KB for English), and a server makes one or two per reply.
-    """
-    listed = rules.abbreviations | rules.prepositive | {w.lower() for w in rules.never_final}
-    return prefixes(rules.starters), prefixes(rules.ordinal_after), prefixes(frozenset(listed))
 
 
 def prev_token(text: str, end: int, seg: int) -> tuple[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -9,11 +10,13 @@ from .buffer import Buffer
 from .chars import CLAUSE_MARK, SPACE
 from .state import Boundary, Decision, ScanState
 
-__all__ = ["Policy", "check_count"]
+__all__ = ["Policy", "check_count", "on_clause"]
 
 
 def check_count(name: str, value: object, *, allow_none: bool, minimum: int = 0) -> None:
     """Raise a clear error unless ``value`` is an int of at least ``minimum`` (or None)."""
+    if type(value) is int and value >= minimum:
+        return  # the common case, decided first: every segmenter checks four counts
     if value is None:
         if allow_none:
             return
@@ -24,6 +27,23 @@ def check_count(name: str, value: object, *, allow_none: bool, minimum: int = 0)
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
+def on_clause(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
+    """A ``,;:`` or dash while the first segment may still end at a clause."""
+    text = buffer.text
+    if i + 1 >= len(text):
+        return Decision(i + 1) if final else None
+    if not text[i + 1].isspace():
+        return Decision(i + 1)
+    if text[i] == "-" and (i == buffer.start or not text[i - 1].isspace()):
+        return Decision(i + 1)
+    threshold = st.first_clause_chars
+    if threshold is None or st.index != 0 or st.text_start is None:
+        return Decision(i + 1)
+    if i + 1 - st.text_start < max(threshold, 1):
+        return Decision(i + 1)
+    return Decision(i + 1, i + 1, Boundary.CLAUSE)
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """How long segments are, beyond where sentences end.
@@ -32,8 +52,6 @@ class Policy:
         max_chars: Cut a segment growing past this many characters (None: no cap).
         min_chars: Merge a sentence shorter than this with the next one (0: never).
         merge_first: Merge a short first sentence too.
-        first_clause_chars: The first segment may end at a clause after this many
-            characters (None: never).
         first_max_chars: Cut the first segment like ``max_chars`` at this length
             (None: the first segment has the others' cap).
     """
@@ -41,7 +59,6 @@ class Policy:
     max_chars: int | None
     min_chars: int
     merge_first: bool
-    first_clause_chars: int | None
     first_max_chars: int | None = None
 
     limit: int = field(init=False)  #: ``max_chars`` as a number (huge when there is no cap)
@@ -53,6 +70,18 @@ class Policy:
         first = self.first_max_chars
         object.__setattr__(self, "first_limit", limit if first is None else min(first, limit))
 
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def shared(
+        max_chars: int | None, min_chars: int, merge_first: bool, first_max_chars: int | None
+    ) -> Policy:
+        """The policy of these settings, made once and shared (it is immutable).
+
+        A frozen dataclass is slow to build (about 0.7 µs, more than the rest of a
+        segmenter), and a server's segmenters use one or two sets of settings.
+        """
+        return Policy(max_chars, min_chars, merge_first, first_max_chars)
+
     def accepts(self, st: ScanState, decision: Decision) -> bool:
         """Does the segment end at ``decision.cut``? Only short sentences are merged."""
         if decision.boundary is not Boundary.SENTENCE or not self.min_chars:
@@ -62,22 +91,6 @@ class Policy:
         start = st.text_start
         assert decision.cut is not None
         return start is None or decision.cut - start >= self.min_chars
-
-    def on_clause(self, st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
-        """A ``,;:`` or dash while the first segment may still end at a clause."""
-        text = buffer.text
-        if i + 1 >= len(text):
-            return Decision(i + 1) if final else None
-        if not text[i + 1].isspace():
-            return Decision(i + 1)
-        if text[i] == "-" and (i == buffer.start or not text[i - 1].isspace()):
-            return Decision(i + 1)
-        threshold = self.first_clause_chars
-        if threshold is None or st.index != 0 or st.text_start is None:
-            return Decision(i + 1)
-        if i + 1 - st.text_start < max(threshold, 1):
-            return Decision(i + 1)
-        return Decision(i + 1, i + 1, Boundary.CLAUSE)
 
     def forced_cut(
         self, st: ScanState, buffer: Buffer, candidates: re.Pattern[str], pos: int, length: int

@@ -12,59 +12,17 @@ text, so every split of the same text gives the same segments.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from .._lang import rules_for
 from .._normalize import SpeechNormalizer, normalize_speech, remove_unspeakable
 from .._segment import Segment, SegmentKind
-from .abbreviations import prefix_tables
 from .buffer import MIN_DROP, Buffer
-from .chars import (
-    AT_ONCE_TERMS,
-    BULLETS,
-    CLAUSE_CHARS,
-    NON_SPACE,
-    SPAN_CANDIDATES,
-    TERMS,
-    candidates,
-)
-from .lists import on_bullet, on_paren
-from .markup import (
-    DEFAULT_SPAN_TAGS,
-    FENCE,
-    MAX_INLINE_CODE,
-    code_body,
-    code_end,
-    on_backtick,
-    on_newline,
-    on_tag,
-    open_fence,
-)
+from .chars import NON_SPACE, SPAN_CANDIDATES
+from .markup import DEFAULT_SPAN_TAGS, FENCE, MAX_INLINE_CODE, code_body, code_end, open_fence
 from .policy import Policy, check_count
-from .sentences import on_at_once_terminator, on_terminator
-from .state import Boundary, Decision, ScanState
+from .state import Boundary, ScanState
+from .tables import LanguageTables, not_a_candidate, tables_for
 
 __all__ = ["IncrementalSegmenter"]
-
-
-#: A rule family's decision at a candidate: (state, buffer, index, final) -> Decision or
-#: None (needs more text).
-Rule = Callable[[ScanState, Buffer, int, bool], "Decision | None"]
-
-
-def _not_a_candidate(st: ScanState, buffer: Buffer, i: int, final: bool) -> Decision | None:
-    """An astral character that is no terminator (an emoji): nothing to decide."""
-    return Decision(i + 1)
-
-
-def _rule_table(policy: Policy, extra_terms: str) -> dict[str, Rule]:
-    """Which rule decides at each candidate character."""
-    table: dict[str, Rule] = {"\n": on_newline, "<": on_tag, "`": on_backtick, ")": on_paren}
-    table.update(dict.fromkeys(CLAUSE_CHARS, policy.on_clause))
-    table.update(dict.fromkeys(TERMS + extra_terms, on_terminator))  # Greek ";" is no clause
-    table.update(dict.fromkeys(AT_ONCE_TERMS, on_at_once_terminator))
-    table.update(dict.fromkeys(BULLETS, on_bullet))
-    return table
 
 
 class IncrementalSegmenter:
@@ -126,6 +84,28 @@ class IncrementalSegmenter:
         ['He']
     """
 
+    # Per reply a server makes one: what depends on the language alone is shared
+    # (tables.py), and an instance holds only its settings and its scan state.
+    __slots__ = (
+        "__weakref__",
+        "_buffer",
+        "_first_watch",
+        "_limit",
+        "_policy",
+        "_state",
+        "_tables",
+        "_watch",
+        "first_clause_chars",
+        "first_max_chars",
+        "language",
+        "max_chars",
+        "merge_first",
+        "min_chars",
+        "normalize",
+        "span_tags",
+        "speak_code",
+    )
+
     _buffer: Buffer
     _state: ScanState
     _watch: re.Pattern[str]
@@ -162,22 +142,14 @@ class IncrementalSegmenter:
         self.span_tags = frozenset(
             DEFAULT_SPAN_TAGS if span_tags is None else (t.lower() for t in span_tags)
         )
-        self._policy = Policy(
-            max_chars, min_chars, self.merge_first, first_clause_chars, first_max_chars
+        self._policy = Policy.shared(max_chars, min_chars, self.merge_first, first_max_chars)
+        tables: LanguageTables = tables_for(language)
+        self._tables = tables
+        # What the scan stops at in the first segment: clause marks too, if it may end
+        # at one.
+        self._first_watch = (
+            tables.candidates if first_clause_chars is None else tables.clause_candidates
         )
-        self._rules = rules_for(language)
-        (
-            self._starter_prefixes,
-            self._ordinal_prefixes,
-            self._abbreviation_prefixes,
-        ) = prefix_tables(self._rules)
-        extra = self._rules.terminators
-        self._candidates = candidates(extra)
-        self._first_candidates = candidates(extra, clauses=first_clause_chars is not None)
-        self._rules_at = _rule_table(self._policy, extra)
-        # Candidates whose rule decides nothing before the character after them: as the
-        # last character of a delta they only make the scan wait there.
-        self._waits_for_next = frozenset(TERMS + AT_ONCE_TERMS + extra + CLAUSE_CHARS + ")")
         self._reset()
 
     # -- public API -------------------------------------------------------------------
@@ -215,7 +187,7 @@ class IncrementalSegmenter:
             if found is None:  # a word: nothing to decide in it
                 st.resume = n
                 return []
-            if found.end() == len(text) and text[-1] in self._waits_for_next:
+            if found.end() == len(text) and text[-1] in self._tables.waits_for_next:
                 # A final terminator, ")" or clause mark, the only candidate: it waits
                 # for what follows.
                 st.resume = n - 1
@@ -284,28 +256,34 @@ class IncrementalSegmenter:
 
     def reset(self) -> None:
         """Forget everything pushed so far and start a new reply."""
-        self._reset()
+        buffer = self._buffer
+        # Only text changes the state: with none pushed since the last reset there is
+        # nothing to forget (a stream resets the segmenter it was just given).
+        if buffer.text or buffer.base:
+            self._reset()
 
     # -- the scan ----------------------------------------------------------------------
 
     def _reset(self) -> None:
+        tables = self._tables
         self._buffer = Buffer()
         self._state = ScanState(
-            rules=self._rules,
-            starter_prefixes=self._starter_prefixes,
-            ordinal_prefixes=self._ordinal_prefixes,
-            abbreviation_prefixes=self._abbreviation_prefixes,
-            span_tags=self.span_tags,
-            first_clause_chars=self.first_clause_chars,
+            tables.rules,
+            tables.starter_prefixes,
+            tables.ordinal_prefixes,
+            tables.abbreviation_prefixes,
+            self.span_tags,
+            self.first_clause_chars,
         )
-        # What the scan stops at outside spans: clause marks too in the first segment,
-        # and how long a segment may grow: the first one has a cap of its own.
-        self._watch = self._first_candidates
+        # What the scan stops at outside spans, and how long a segment may grow: the
+        # first segment has its own of both.
+        self._watch = self._first_watch
         self._limit = self._policy.first_limit
 
     def _scan(self, out: list[Segment], final: bool) -> None:
         """Decide every candidate from the resume point on, emitting the segments."""
         buffer, st, policy = self._buffer, self._state, self._policy
+        rules_at = self._tables.rules_at
         if buffer.start >= MIN_DROP:  # (tested here: most scans have nothing to drop)
             shift = buffer.compact()
             if shift:
@@ -345,7 +323,7 @@ class IncrementalSegmenter:
                     st.quiet_until = limit  # until then only a candidate can matter
                 return
             i = found.start()
-            decision = self._rules_at.get(text[i], _not_a_candidate)(st, buffer, i, final)
+            decision = rules_at.get(text[i], not_a_candidate)(st, buffer, i, final)
             if decision is None:
                 st.resume = i
                 return
@@ -393,13 +371,17 @@ class IncrementalSegmenter:
             st.code_line = None
         else:
             # Whatever the normalizer (the user's own, or none), control characters and
-            # lone surrogates never reach a TTS.
-            spoken = remove_unspeakable(text if self.normalize is None else self.normalize(text))
+            # lone surrogates never reach a TTS; the default one removes them itself.
+            normalize = self.normalize
+            if normalize is normalize_speech:
+                spoken = normalize_speech(text)
+            else:
+                spoken = remove_unspeakable(text if normalize is None else normalize(text))
             if spoken != text:
                 speech = spoken
         start, end = buffer.cut(cut)
         out.append(Segment(st.index, start, end, text, kind, speech))
         st.new_segment(cut)
-        self._watch = self._candidates
+        self._watch = self._tables.candidates
         self._limit = self._policy.limit
         return True
