@@ -272,5 +272,6 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/first_segment.py")
     session.run("python", "benchmarks/espeak_timings.py")
     session.run("python", "benchmarks/piper_latency.py")
+    session.run("python", "benchmarks/reply_startup.py")
     session.run("python", "benchmarks/load.py")
     session.run("python", "benchmarks/scaling.py")
