@@ -100,10 +100,15 @@ class ByteBudget:
         return self.waiting_behind_head == 0 or self.waiting_behind_head + size <= self.limit
 
     async def add(self, job: Job, data: bytes) -> None:
+        """Queue ``data`` for ``job``, waiting while the budget does not allow it."""
         while not self.allows(job, len(data)):
             if self._waiter is None:
                 self._waiter = anyio.Event()
             await self._waiter.wait()
+        self.put(job, data)
+
+    def put(self, job: Job, data: bytes) -> None:
+        """Queue ``data`` for ``job`` now; only when :meth:`allows` said so."""
         job.chunks.append(data)
         job.buffered += len(data)
         if job is not self.head:

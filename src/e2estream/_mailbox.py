@@ -64,19 +64,19 @@ class Mailbox(Generic[T]):
         """True when nothing is queued and every sender has closed."""
         return not self._items and self._senders == 0
 
-    async def wait_woken(self) -> None:
-        """Wait for the next wake-up: an item, the last sender closing, or :meth:`wake`.
+    def next_wake(self) -> Waiter:
+        """A waiter the next wake-up sets: an item, the last sender closing, :meth:`wake`.
 
-        For a receiver that also waits on something else that rings :meth:`wake`; it
-        must have found nothing ready just before (no await in between), so that no
-        wake-up is missed.
+        ``await mailbox.next_wake()``. For a receiver that also waits on something else
+        that rings :meth:`wake`; it must have found nothing ready just before (no await
+        in between), so that no wake-up is missed.
         """
         # Always a fresh waiter: one whose wait was cancelled is spent (its future is).
         self._readable = waiter = self._new_waiter()
-        await waiter.wait()
+        return waiter
 
     def wake(self) -> None:
-        """Wake the receiver if it waits (:meth:`wait_woken`)."""
+        """Wake the receiver if it waits (:meth:`next_wake`)."""
         self._wake_reader()
 
     def close(self) -> None:
@@ -124,6 +124,19 @@ class MailboxSender(Generic[T]):
     async def deliver(self, item: T) -> bool:
         """Queue ``item``, waiting while the mailbox is full; False if the receiver left."""
         return await self._mailbox._deliver(item)
+
+    def offer(self, item: T) -> bool:
+        """Queue ``item`` if there is room now; False if full or the receiver left.
+
+        The per-token path: no coroutine when the mailbox has room (:meth:`deliver`
+        then tells "full" from "gone").
+        """
+        mailbox = self._mailbox
+        if mailbox._closed or len(mailbox._items) >= mailbox._capacity:
+            return False
+        mailbox._items.append(item)
+        mailbox._wake_reader()
+        return True
 
     def close(self) -> None:
         if self._open:

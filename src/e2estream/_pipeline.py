@@ -278,7 +278,7 @@ class _ConsumerGone(Exception):
 
 
 async def _send(events: MailboxSender[Event], event: Event) -> None:
-    if not await events.deliver(event):
+    if not events.offer(event) and not await events.deliver(event):
         raise _ConsumerGone
 
 
@@ -298,7 +298,9 @@ async def _forward(
                 if control.speaking:
                     await _hand_over(segmenter.flush_partial(), segments, events, control)
                 continue
-            await _send(events, TokenEvent(delta, offset))
+            token = TokenEvent(delta, offset)
+            if not events.offer(token):  # room: no coroutine on the per-token path
+                await _send(events, token)
             offset += len(delta)
             if control.speaking:
                 await _hand_over(segmenter.push(delta), segments, events, control)

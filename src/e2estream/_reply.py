@@ -283,7 +283,7 @@ class ReplyStream(AsyncIterator[Event]):
             try:
                 event = self._events.take_ready()
                 if event is None:
-                    await self._events.wait()  # one wake-up, then take it above
+                    await self._events.next_wake()  # one wake-up, then take it above
                     continue
             except anyio.EndOfStream:
                 return self._finish()

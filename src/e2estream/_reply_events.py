@@ -23,6 +23,7 @@ from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent
 from ._jobs import Job
 from ._mailbox import Mailbox
 from ._speakers import SpeakerLog
+from ._waiter import Waiter
 
 __all__ = ["ReplyEvents"]
 
@@ -59,7 +60,7 @@ class ReplyEvents:
         chunks._wake_with(queued.wake)
 
     def take_ready(self) -> Event | None:
-        """The next event if one is ready, else None (then :meth:`wait`).
+        """The next event if one is ready, else None (then await :meth:`next_wake`).
 
         None rather than an exception: the consumer finds nothing ready about once per
         event, and this is the per-event hot path.
@@ -90,9 +91,9 @@ class ReplyEvents:
             raise anyio.EndOfStream
         return None
 
-    async def wait(self) -> None:
-        """Wait until an event may be ready (after :meth:`take_ready` found none)."""
-        await self._queued.wait_woken()
+    def next_wake(self) -> Waiter:
+        """``await`` it until an event may be ready (after :meth:`take_ready` found none)."""
+        return self._queued.next_wake()
 
     def _event_of(self, job: Job, data: bytes, offset: int) -> Event:
         segment = job.segment

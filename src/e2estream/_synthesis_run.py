@@ -81,7 +81,7 @@ async def synthesize_segment(run: SynthesisRun, job: Job, previous_text: str | N
                         usable = len(data) - len(data) % frame
                         data, job.carry = data[:usable], data[usable:]
                     if data and run.budget.allows(job, len(data)):
-                        await run.budget.add(job, data)  # room: no wait, no re-arming
+                        run.budget.put(job, data)  # room: no wait, no re-arming
                     elif data:
                         # Waiting for a slow consumer is not the backend stalling.
                         watchdog.deadline = math.inf

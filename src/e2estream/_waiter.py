@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
-from typing import Protocol
-
-import anyio
+from collections.abc import Callable, Generator
+from typing import Any, Protocol
 
 __all__ = ["Waiter", "waiter_factory"]
 
 
 class Waiter(Protocol):
-    """Set once, by anyone; waited on by one task."""
+    """Set once, by anyone; awaited (``await waiter``) by one task, once."""
 
     def set(self) -> None:
         """Wake the waiting task (nothing if it was already set or its wait cancelled)."""
 
-    async def wait(self) -> None:
-        """Return once :meth:`set` has been called."""
+    def __await__(self) -> Generator[Any, None, object]:
+        """Wait until :meth:`set` has been called."""
 
 
 class _FutureWaiter:
@@ -42,8 +40,22 @@ class _FutureWaiter:
         if not self._future.done():
             self._future.set_result(None)
 
-    async def wait(self) -> None:
-        await self._future
+    def __await__(self) -> Generator[Any, None, object]:
+        # The future's own iterator: no coroutine frame of ours to resume on wake-up.
+        return self._future.__await__()
+
+
+class _EventWaiter:
+    __slots__ = ("_event",)
+
+    def __init__(self, event: Any) -> None:
+        self._event = event  # a trio.Event (or an anyio.Event outside both loops)
+
+    def set(self) -> None:
+        self._event.set()
+
+    def __await__(self) -> Generator[Any, None, object]:
+        return self._event.wait().__await__()  # type: ignore[no-any-return]
 
 
 def waiter_factory() -> Callable[[], Waiter]:
@@ -61,6 +73,7 @@ def waiter_factory() -> Callable[[], Waiter]:
         except RuntimeError:
             pass
         else:
-            trio_event: Callable[[], Waiter] = trio.Event
-            return trio_event
-    return anyio.Event
+            return lambda: _EventWaiter(trio.Event())
+    import anyio
+
+    return lambda: _EventWaiter(anyio.Event())
