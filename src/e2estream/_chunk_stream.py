@@ -16,6 +16,7 @@ from ._audio import AudioChunk, AudioFormat
 from ._jobs import ByteBudget, Job
 from ._pacing import Pacer
 from ._streaming_run import StreamingSession
+from ._synthesis_run import SynthesisRun
 
 __all__ = ["AudioChunkStream", "StreamState"]
 
@@ -54,6 +55,7 @@ class StreamState:
         self.synthesis_scope = anyio.CancelScope()
         self.synthesis_finished = anyio.Event()  # every request closed, the text source too
         self.session: StreamingSession | None = None  # a streaming backend's connection
+        self.synthesis_run: SynthesisRun | None = None  # what every segment's request shares
         # How the producers wake the consumer when something it waits for changed: the
         # head job's audio or end, a job queued while it had none, the end of the jobs,
         # a cancellation. AudioChunkStream waits on an event of its own; stream_reply's

@@ -118,10 +118,14 @@ class ProgressiveSynthesizer:
         # Exactly one of the two is set: which kind of backend this is.
         self._streaming: StreamingSynthesizer | None = None
         self._per_segment: Synthesizer | RequestSynthesizer | None = None
+        self._takes_requests = False
         if is_streaming(synthesizer):
             self._streaming = cast(StreamingSynthesizer, synthesizer)
         else:
             self._per_segment = cast("Synthesizer | RequestSynthesizer", synthesizer)
+            # What isinstance(synthesizer, RequestSynthesizer) decides (audio_format is
+            # checked above), without a runtime protocol check's 8 us on every reply.
+            self._takes_requests = callable(getattr(synthesizer, "synthesize_request", None))
 
     @property
     def audio_format(self) -> AudioFormat:
@@ -274,19 +278,17 @@ class ProgressiveSynthesizer:
                 state.session.submit(job)
                 return
             previous_text = previous.speech_text if previous is not None else None
-            task_group.start_soon(
-                synthesize_segment,
-                SynthesisRun(
+            if state.synthesis_run is None:
+                state.synthesis_run = SynthesisRun(
                     self._per_segment,
+                    self._takes_requests,
                     self.timeouts,
                     state.frame_size,
                     state.budget,
                     state.pacer,
                     state.slots,
-                ),
-                job,
-                previous_text,
-            )
+                )
+            task_group.start_soon(synthesize_segment, state.synthesis_run, job, previous_text)
         else:
             job.done = True  # nothing to speak (a code block, say): no request at all
             await state.jobs_send.send(job)
