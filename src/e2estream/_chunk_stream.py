@@ -131,7 +131,8 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         """Like :meth:`cancel`, without waiting for the requests to close."""
         state = self._state
         state.cancelled = True
-        state.synthesis_scope.cancel()
+        if not state.synthesis_finished.is_set():  # else nothing is left to cancel
+            state.synthesis_scope.cancel()
         # The consumer may be waiting on a job that never started (it was waiting for its
         # turn): no synthesis task is left to wake it.
         state.wake_consumer()

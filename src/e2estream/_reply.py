@@ -47,6 +47,7 @@ class ReplyControl:
         self.segments_done = 0  # SegmentDoneEvents the consumer has received
         self.stall_scope = anyio.CancelScope()  # the stall watcher's
         self.producers = 2  # the LLM and audio stages still running
+        self.stages_running = 0  # tasks of stream_reply's stages not yet ended
 
     def more_audio_expected(self) -> bool:
         """True while the consumer has not received the end of every segment to come."""

@@ -179,7 +179,8 @@ class ProgressiveSynthesizer:
                     yield AudioChunkStream(state)
                 finally:
                     state.closed = True
-                    task_group.cancel_scope.cancel()
+                    if not state.synthesis_finished.is_set():  # else _run has returned
+                        task_group.cancel_scope.cancel()
 
     async def _run(self, source: AsyncIterable[str | Segment], state: StreamState) -> None:
         try:
