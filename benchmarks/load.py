@@ -33,6 +33,7 @@ peak resident memory added per session; the event loop's worst lag (a task that 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -239,6 +240,9 @@ def run_on(backend: str, func: Any, *args: object) -> Any:
 
 
 def child(mode: str, backend: str, sessions: int, tokens: int) -> None:
+    threshold = os.environ.get("LOAD_GC_THRESHOLD")
+    if threshold:
+        gc.set_threshold(int(threshold))  # the host's choice, see --gc-threshold
     text = make_reply(tokens)
     result = run_on(backend, run_sessions, mode, sessions, text)
     result.backend = backend
@@ -275,10 +279,17 @@ def main() -> None:
     )
     parser.add_argument("--tokens", type=int, help="reply length in LLM tokens")
     parser.add_argument("--no-floor", action="store_true", help="skip the floor runs")
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        help="run every child with gc.set_threshold(N) (a host's tuning; default 700)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "BACKEND", "N", "TOKENS"))
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
+    if args.gc_threshold:
+        os.environ["LOAD_GC_THRESHOLD"] = str(args.gc_threshold)
     if args.child:
         mode, backend, sessions, tokens = args.child
         child(mode, backend, int(sessions), int(tokens))
