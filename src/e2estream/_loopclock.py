@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from types import ModuleType
 
 import anyio
 
-__all__ = ["loop_clock"]
+__all__ = ["loop_clock", "running_trio"]
 
 
 def loop_clock() -> Callable[[], float]:
@@ -23,13 +24,20 @@ def loop_clock() -> Callable[[], float]:
         return asyncio.get_running_loop().time
     except RuntimeError:
         pass
-    trio = sys.modules.get("trio")
+    trio = running_trio()
     if trio is not None:
-        try:
-            trio.lowlevel.current_task()
-        except RuntimeError:
-            pass
-        else:
-            current_time: Callable[[], float] = trio.current_time
-            return current_time
+        current_time: Callable[[], float] = trio.current_time
+        return current_time
     return anyio.current_time
+
+
+def running_trio() -> ModuleType | None:
+    """The ``trio`` module if this runs in a trio task (never imports trio), else None."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return None
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return None
+    return trio

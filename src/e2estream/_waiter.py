@@ -12,9 +12,10 @@ anyio's cancel scopes cancel like any other wait.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
+
+from ._loopclock import running_trio
 
 __all__ = ["Waiter", "waiter_factory"]
 
@@ -66,14 +67,9 @@ def waiter_factory() -> Callable[[], Waiter]:
         pass
     else:
         return lambda: _FutureWaiter(loop)
-    trio = sys.modules.get("trio")
+    trio = running_trio()
     if trio is not None:
-        try:
-            trio.lowlevel.current_task()
-        except RuntimeError:
-            pass
-        else:
-            return lambda: _EventWaiter(trio.Event())
+        return lambda: _EventWaiter(trio.Event())
     import anyio
 
     return lambda: _EventWaiter(anyio.Event())
