@@ -61,11 +61,11 @@ class StreamState:
         # a cancellation. AudioChunkStream waits on an event of its own; stream_reply's
         # reply stream takes audio without a task in between, and has it ring its own.
         self.wake_consumer: Callable[[], None] = _nobody_waits
-        self.consumer_has_job = False
+        self.reading: Job | None = None  # the job the consumer takes audio from
 
     def job_queued(self) -> None:
         """A job was queued: the consumer, if it had none, may take it now."""
-        if not self.consumer_has_job:
+        if self.reading is None:
             self.wake_consumer()
 
 
@@ -83,7 +83,6 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
 
     def __init__(self, state: StreamState) -> None:
         self._state = state
-        self._job: Job | None = None
         self._changed: anyio.Event | None = None
         state.wake_consumer = self._wake
 
@@ -176,7 +175,7 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
             # Jobs cut short by leaving the block look "done": do not pass them off as
             # complete segments.
             raise anyio.ClosedResourceError("the ProgressiveSynthesizer.stream() block has exited")
-        job = self._job
+        job = state.reading
         if job is None:
             try:
                 job = state.jobs_receive.receive_nowait()
@@ -187,8 +186,7 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
                 if error is not None and not state.cancelled:
                     raise error from None
                 raise StopAsyncIteration from None
-            self._job = job
-            state.consumer_has_job = True
+            state.reading = job
             job.on_change = state.wake_consumer
             state.budget.promote(job)
         if job.chunks:
@@ -200,8 +198,7 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
                     state.playback.on_delivered(seconds, anyio.current_time())
             return job, data, offset
         if job.done:
-            self._job = None
-            state.consumer_has_job = False
+            state.reading = None
             job.on_change = None
             return job, b"", job.delivered
         return None

@@ -54,9 +54,7 @@ class Mailbox(Generic[T]):
         if not self._items:
             return None
         item = self._items.popleft()
-        if self._writable is not None:
-            self._writable.set()
-            self._writable = None
+        self._wake_writers()
         return item
 
     @property
@@ -97,15 +95,21 @@ class Mailbox(Generic[T]):
             self._writable.set()
             self._writable = None
 
-    async def _deliver(self, item: T) -> bool:
-        while len(self._items) >= self._capacity and not self._closed:
-            if self._writable is None:
-                self._writable = anyio.Event()
-            await self._writable.wait()
-        if self._closed:
+    def _offer(self, item: T) -> bool:
+        # The one way an item is queued: only with room, and while the receiver is there.
+        if self._closed or len(self._items) >= self._capacity:
             return False
         self._items.append(item)
         self._wake_reader()
+        return True
+
+    async def _deliver(self, item: T) -> bool:
+        while not self._offer(item):
+            if self._closed:
+                return False
+            if self._writable is None:
+                self._writable = anyio.Event()
+            await self._writable.wait()
         return True
 
     def _sender_closed(self) -> None:
@@ -131,12 +135,7 @@ class MailboxSender(Generic[T]):
         The per-token path: no coroutine when the mailbox has room (:meth:`deliver`
         then tells "full" from "gone").
         """
-        mailbox = self._mailbox
-        if mailbox._closed or len(mailbox._items) >= mailbox._capacity:
-            return False
-        mailbox._items.append(item)
-        mailbox._wake_reader()
-        return True
+        return self._mailbox._offer(item)
 
     def close(self) -> None:
         if self._open:
