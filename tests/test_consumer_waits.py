@@ -1,11 +1,17 @@
-"""A reply's consumer may give up waiting (a cancelled wait) and read on afterwards."""
+"""A reply's consumer may give up waiting (a cancelled wait) and read on afterwards.
+
+And cancellation reaches the hot loops (the consumer, a token source) within eight items.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import anyio
 import pytest
 
-from e2estream import DoneEvent, Event, TokenEvent, stream_reply
+from e2estream import DoneEvent, Event, TokenEvent, stream_reply, token_source
 from e2estream.testing import FakeSynthesizer, scripted_tokens
 
 TEXT = "Hello there. How are you today? Fine, thanks."
@@ -60,3 +66,31 @@ async def test_a_cancelled_consumer_with_events_ready_is_stopped_within_eight() 
         assert after_cancel < 8
         more = [event async for event in events]  # the stream goes on outside the scope
     assert isinstance(more[-1], DoneEvent) and more[-1].text == "".join(words)
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_token_source_that_never_waits_stops_within_eight() -> None:
+    # An SDK stream with its chunks already buffered: __anext__ never suspends, so only
+    # the source's own cancellation checks can stop it.
+    yielded = 0
+    closed = False
+
+    async def buffered_chunks() -> AsyncIterator[str]:
+        nonlocal yielded, closed
+        try:
+            while True:
+                yielded += 1
+                yield "word "
+        finally:
+            closed = True
+
+    read_after_cancel = 0
+    with anyio.CancelScope() as scope:
+        async with aclosing(token_source(buffered_chunks())) as deltas:
+            async for _ in deltas:
+                if scope.cancel_called:
+                    read_after_cancel += 1
+                scope.cancel()
+    assert scope.cancelled_caught and closed
+    assert read_after_cancel < 8
+    assert yielded <= 9  # the first item, then at most eight before the check

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Callable
 
 import anyio
 import anyio.lowlevel
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._audio import AudioChunk, AudioFormat
 from ._jobs import ByteBudget, Job
+from ._mailbox import Mailbox
 from ._pacing import Pacer
 from ._streaming_run import StreamingSession
 from ._synthesis_run import SynthesisRun
@@ -46,9 +46,12 @@ class StreamState:
         # False when a wrapper (stream_reply) tells the playback model itself, at the
         # moment its own consumer receives the audio.
         self.counts_delivery = counts_delivery
-        self.jobs_send: MemoryObjectSendStream[Job]
-        self.jobs_receive: MemoryObjectReceiveStream[Job]
-        self.jobs_send, self.jobs_receive = anyio.create_memory_object_stream[Job](_MAX_QUEUED_JOBS)
+        # The feeder's one sender closes when the jobs end. A mailbox rather than an
+        # anyio memory object stream: its send passes a checkpoint (a scheduling round
+        # trip for the feeder per segment). The consumer is woken through
+        # wake_consumer, not through the mailbox's own wake-up.
+        self.jobs = Mailbox[Job](_MAX_QUEUED_JOBS)
+        self.jobs_sender = self.jobs.sender()  # made now: no sender yet reads as "ended"
         self.source_error: BaseException | None = None
         self.closed = False  # the ``async with`` block has exited
         self.cancelled = False  # AudioChunkStream.cancel() was called
@@ -177,15 +180,14 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
             raise anyio.ClosedResourceError("the ProgressiveSynthesizer.stream() block has exited")
         job = state.reading
         if job is None:
-            try:
-                job = state.jobs_receive.receive_nowait()
-            except anyio.WouldBlock:
-                return None
-            except (anyio.EndOfStream, anyio.ClosedResourceError):
+            job = state.jobs.take()
+            if job is None:
+                if not state.jobs.ended:
+                    return None
                 error, state.source_error = state.source_error, None
                 if error is not None and not state.cancelled:
                     raise error from None
-                raise StopAsyncIteration from None
+                raise StopAsyncIteration
             state.reading = job
             job.on_change = state.wake_consumer
             state.budget.promote(job)

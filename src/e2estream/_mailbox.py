@@ -10,13 +10,14 @@ wait (backpressure), and "the consumer is gone" for senders.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Generic, TypeVar
 
 import anyio
 
 from ._waiter import Waiter, waiter_factory
 
-__all__ = ["Mailbox", "MailboxSender"]
+__all__ = ["Mailbox", "MailboxItems", "MailboxSender"]
 
 T = TypeVar("T")
 
@@ -147,3 +148,29 @@ class MailboxSender(Generic[T]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class MailboxItems(AsyncIterator[T]):
+    """The receiver as an async iterator, for a task that only reads this mailbox.
+
+    ``async for item in items``; an item already queued is returned without a
+    scheduling round trip. ``aclose()`` (which ``async with``-style closing helpers
+    call) closes the mailbox, so senders learn that the receiver left.
+    """
+
+    def __init__(self, mailbox: Mailbox[T]) -> None:
+        self._mailbox = mailbox
+
+    async def __anext__(self) -> T:
+        mailbox = self._mailbox
+        while True:
+            item = mailbox.take()
+            if item is not None:
+                return item
+            if mailbox.ended:
+                raise StopAsyncIteration
+            await mailbox.next_wake()
+
+    async def aclose(self) -> None:
+        """Close the mailbox: queued items are dropped, senders are told."""
+        self._mailbox.close()

@@ -8,10 +8,10 @@ from contextlib import closing
 
 import anyio
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ._events import Event, SegmentEvent, TokenEvent
-from ._mailbox import Mailbox, MailboxSender
+from ._mailbox import Mailbox, MailboxItems, MailboxSender
 from ._merge import DEFAULT_MAX_BUFFER
 from ._playback import PlaybackClock
 from ._prewarm import has_prewarm, prewarm_quietly
@@ -138,22 +138,24 @@ async def stream_reply(
     control = ReplyControl()
     playback = PlaybackClock()
     with single_exception_unwrapped(), segmenter_for_stream(segmenter) as reply_segmenter:
-        segments_send, segments_receive = anyio.create_memory_object_stream[Segment](
-            MAX_PENDING_SEGMENTS
-        )
+        # Segments from the LLM reader to the synthesizer's feeder: a mailbox rather
+        # than an anyio memory object stream, whose send and receive each pass a
+        # checkpoint (a scheduling round trip per segment on both sides).
+        segments = Mailbox[Segment](MAX_PENDING_SEGMENTS)
+        segments_sender = segments.sender()  # before the feeder can find it "ended"
         events = Mailbox[Event](max_buffered_events)
         speakers = SpeakerLog()
         # The synthesis tasks, started as the block below is entered, inherit this
         # reply's speaker log (see _speakers.py); the consumer's code does not.
         with (
-            segments_send,
-            segments_receive,
+            segments_sender,
+            closing(segments),
             closing(events),
             publishing(speakers) as withdraw_speakers,
         ):
             async with (
                 progressive.open_stream(
-                    segments_receive, playback, counts_delivery=False
+                    MailboxItems(segments), playback, counts_delivery=False
                 ) as chunks,
                 anyio.create_task_group() as stages,
             ):
@@ -167,7 +169,7 @@ async def stream_reply(
                     tokens,
                     idle_flush,
                     reply_segmenter,
-                    segments_send.clone(),
+                    segments_sender,
                     events.sender(),
                     control,
                 )
@@ -176,7 +178,6 @@ async def stream_reply(
                     # Beside the LLM, never before it: tokens do not wait for it.
                     name = type(synthesizer).__name__
                     _start_stage(stages, control, prewarm_quietly, synthesizer, name)
-                segments_send.close()
                 try:
                     # The consumer takes the audio from ``chunks`` itself (no task between).
                     audio_format = progressive.audio_format
@@ -220,7 +221,7 @@ async def _read_llm(
     tokens: AsyncIterator[str],
     idle_flush: float | None,
     segmenter: IncrementalSegmenter,
-    segments: MemoryObjectSendStream[Segment],
+    segments: MailboxSender[Segment],
     events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
@@ -315,7 +316,7 @@ async def _send(events: MailboxSender[Event], event: Event) -> None:
 async def _forward(
     deltas: AsyncIterator[str | _Idle],
     segmenter: IncrementalSegmenter,
-    segments: MemoryObjectSendStream[Segment],
+    segments: MailboxSender[Segment],
     events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
@@ -340,7 +341,7 @@ async def _forward(
 
 async def _hand_over(
     completed: list[Segment],
-    segments: MemoryObjectSendStream[Segment],
+    segments: MailboxSender[Segment],
     events: MailboxSender[Event],
     control: ReplyControl,
 ) -> None:
@@ -351,7 +352,5 @@ async def _hand_over(
         # The SegmentEvent is delivered before the segment reaches the TTS, so it
         # always precedes that segment's audio.
         await _send(events, SegmentEvent(segment))
-        try:
-            await segments.send(segment)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        if not segments.offer(segment) and not await segments.deliver(segment):
             control.speaking = False  # the synthesizer was stopped (an interruption)

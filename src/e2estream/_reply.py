@@ -24,13 +24,10 @@ from ._playback import PlaybackClock
 from ._reply_events import ReplyEvents
 from ._spoken import DEFAULT_CHARS_PER_SECOND, SegmentAudio, SpokenText, spoken_text
 from ._synthesizer import AudioChunkStream
+from ._util import CANCEL_CHECK_EVERY
 from ._validate import check_played
 
 __all__ = ["CANCEL_CHECK_EVERY", "ReplyControl", "ReplyStream"]
-
-#: A consumer whose task is cancelled gets at most this many more events before the
-#: cancellation reaches it.
-CANCEL_CHECK_EVERY = 8
 
 
 class ReplyControl:

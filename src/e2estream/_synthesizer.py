@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from typing import cast
 
 import anyio
@@ -26,6 +26,7 @@ from anyio.abc import TaskGroup
 from ._audio import AudioFormat, Synthesizer
 from ._chunk_stream import AudioChunkStream, StreamState
 from ._jobs import Job
+from ._mailbox import MailboxSender
 from ._pacing import Pacer
 from ._playback import PlaybackClock
 from ._request import RequestSynthesizer
@@ -172,7 +173,7 @@ class ProgressiveSynthesizer:
             pacer,
             counts_delivery=counts_delivery,
         )
-        with single_exception_unwrapped(), state.jobs_receive:
+        with single_exception_unwrapped(), closing(state.jobs):
             async with anyio.create_task_group() as task_group:
                 task_group.start_soon(self._run, source, state)
                 try:
@@ -215,11 +216,13 @@ class ProgressiveSynthesizer:
         task_group: TaskGroup,
     ) -> None:
         try:
-            async with state.jobs_send:
-                # The error is recorded before ``jobs_send`` closes, so the consumer, woken
-                # by the end of the job stream, always finds it.
+            with state.jobs_sender as jobs:
+                # The error is recorded before ``jobs`` closes, so the consumer, woken by
+                # the end of the jobs, always finds it.
                 try:
-                    await self._submit_all(source, state, task_group)
+                    await self._submit_all(source, state, jobs, task_group)
+                except _ConsumerGone:
+                    pass  # the block has exited: nobody takes the jobs
                 except Exception as exc:
                     # Includes anyio.BrokenResourceError raised by the *source* (an LLM
                     # connection that dropped): an error, never a clean end of the reply.
@@ -231,6 +234,7 @@ class ProgressiveSynthesizer:
         self,
         source: AsyncIterable[str | Segment],
         state: StreamState,
+        jobs: MailboxSender[Job],
         task_group: TaskGroup,
     ) -> None:
         previous: Segment | None = None
@@ -252,10 +256,10 @@ class ProgressiveSynthesizer:
                             f"Segment objects, got a {type(item).__name__}"
                         )
                     for segment in segments:
-                        await self._submit(segment, previous, state, task_group)
+                        await self._submit(segment, previous, state, jobs, task_group)
                         previous = segment
             for segment in segmenter.flush() if segmenter is not None else ():
-                await self._submit(segment, previous, state, task_group)
+                await self._submit(segment, previous, state, jobs, task_group)
                 previous = segment
 
     async def _submit(
@@ -263,14 +267,14 @@ class ProgressiveSynthesizer:
         segment: Segment,
         previous: Segment | None,
         state: StreamState,
+        jobs: MailboxSender[Job],
         task_group: TaskGroup,
     ) -> None:
         job = Job(segment)
         if segment.speech_text.strip():
             # The job is queued for the consumer first, so that audio already synthesized
             # keeps flowing while this segment waits for its turn.
-            await state.jobs_send.send(job)
-            state.job_queued()
+            await _queue(job, state, jobs)
             await state.pacer.wait_for_turn()
             await state.slots.acquire()
             state.pacer.started(job)
@@ -292,8 +296,18 @@ class ProgressiveSynthesizer:
             task_group.start_soon(synthesize_segment, state.synthesis_run, job, previous_text)
         else:
             job.done = True  # nothing to speak (a code block, say): no request at all
-            await state.jobs_send.send(job)
-            state.job_queued()
+            await _queue(job, state, jobs)
+
+
+class _ConsumerGone(Exception):
+    """The stream's block has exited: the feeder stops quietly."""
+
+
+async def _queue(job: Job, state: StreamState, jobs: MailboxSender[Job]) -> None:
+    # No coroutine when there is room, the usual case (the queue holds 32 jobs).
+    if not jobs.offer(job) and not await jobs.deliver(job):
+        raise _ConsumerGone
+    state.job_queued()
 
 
 def _as_async_iterable(text: object) -> AsyncIterable[str | Segment]:

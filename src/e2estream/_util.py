@@ -31,6 +31,13 @@ else:  # pragma: no cover - Python 3.10
     from exceptiongroup import BaseExceptionGroup as _BaseExceptionGroup
 
 
+#: The hot loops check for cancellation once every this many items, not on every one
+#: (on asyncio a check walks the task's cancel scopes). A reply stream's consumer whose
+#: task is cancelled gets at most this many more events before the cancellation reaches
+#: it; a token source reads at most this many more items.
+CANCEL_CHECK_EVERY = 8
+
+
 @contextmanager
 def single_exception_unwrapped() -> Iterator[None]:
     """Re-raise an exception group holding exactly one exception as that exception.
