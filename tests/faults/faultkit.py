@@ -113,6 +113,17 @@ class RunLog:
             self.changed.wait_for(lambda: len(self.ended) >= count, timeout=WAIT)
             return self.outcomes
 
+    def wait_all_ended(self) -> tuple[int, list[str]]:
+        """Block until every request seen so far has ended; return (requests, outcomes).
+
+        Both from one moment: a request whose client had already gone may reach the
+        server late (uvicorn dispatches it, the app then reads the disconnect), and
+        counting the requests again afterwards would race with it.
+        """
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.ended) >= len(self.texts), timeout=WAIT)
+            return len(self.texts), self.outcomes
+
     @property
     def outcomes(self) -> list[str]:
         return [outcome for _, outcome in self.ended]

@@ -68,8 +68,8 @@ async def check_server_saw_every_request_end(server: FaultServer, run: str) -> l
     log = server.logs[run]
     # First the connections: a request cut off in flight may reach the log only now.
     assert await server.wait_all_closed() == 0
-    outcomes = await anyio.to_thread.run_sync(log.wait_outcomes, len(log.texts))
-    assert len(outcomes) == len(log.texts) and "error" not in outcomes
+    requests, outcomes = await anyio.to_thread.run_sync(log.wait_all_ended)
+    assert len(outcomes) == requests and "error" not in outcomes
     return outcomes
 
 
