@@ -352,5 +352,5 @@ async def _hand_over(
         # The SegmentEvent is delivered before the segment reaches the TTS, so it
         # always precedes that segment's audio.
         await _send(events, SegmentEvent(segment))
-        if not segments.offer(segment) and not await segments.deliver(segment):
+        if not await segments.deliver(segment):
             control.speaking = False  # the synthesizer was stopped (an interruption)

@@ -304,8 +304,7 @@ class _ConsumerGone(Exception):
 
 
 async def _queue(job: Job, state: StreamState, jobs: MailboxSender[Job]) -> None:
-    # No coroutine when there is room, the usual case (the queue holds 32 jobs).
-    if not jobs.offer(job) and not await jobs.deliver(job):
+    if not await jobs.deliver(job):
         raise _ConsumerGone
     state.job_queued()
 
