@@ -183,6 +183,43 @@ async def test_cancellation_from_outside_closes_everything() -> None:
     assert source.closed
 
 
+@given(cancel_after=st.integers(-1, 12), max_concurrency=st.integers(1, 3))
+async def test_cancel_at_any_point_ends_the_stream_with_everything_closed(
+    cancel_after: int, max_concurrency: int
+) -> None:
+    # -1: cancelled as the block is entered, before the synthesis task has even run.
+    tts = ScriptedSynthesizer(chunk_size=2, delays=lambda text, index: index % 3)
+    source = TrackedSource([f"Sentence {i}. " for i in range(10)])
+    progressive = ProgressiveSynthesizer(tts, max_concurrency=max_concurrency)
+    seen = 0
+    async with progressive.stream(source) as chunks:
+        if cancel_after < 0:
+            await chunks.cancel()
+            assert tts.opened == []  # no request was ever made
+        async for _ in chunks:
+            seen += 1
+            if seen > cancel_after >= 0:
+                await chunks.cancel()
+                # When cancel() returns, every request and the source are closed.
+                assert tts.open_now == 0 and source.closed
+        # The stream ended (no exception); cancelling again is harmless.
+        await chunks.cancel()
+        with pytest.raises(StopAsyncIteration):
+            await chunks.__anext__()
+    assert seen <= max(cancel_after, 0) + 1
+    assert tts.open_now == 0 and tts.closed == len(tts.opened)
+    assert source.closed
+    await chunks.cancel()  # after the block too
+
+
+async def test_taking_audio_after_the_block_exited_is_refused() -> None:
+    tts = ScriptedSynthesizer()
+    async with ProgressiveSynthesizer(tts).stream(["One. Two."]) as chunks:
+        await chunks.__anext__()
+    with pytest.raises(anyio.ClosedResourceError, match="block has exited"):
+        await chunks.__anext__()
+
+
 async def test_source_error_is_raised_after_completed_segments() -> None:
     tts = ScriptedSynthesizer()
     source = TrackedSource(["The first one. ", "The second one. ", "Third", " four"], fail_at=3)

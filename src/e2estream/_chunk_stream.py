@@ -39,6 +39,9 @@ class StreamState:
     ) -> None:
         self.audio_format = audio_format
         self.frame_size = audio_format.frame_size or 1
+        # Not fast_acquire: its round trip lets the request just started run before the
+        # next segment's is spawned, so requests go out in segment order (trio runs the
+        # tasks of one batch in either order).
         self.slots = anyio.Semaphore(max_concurrency)
         self.budget = ByteBudget(limit)
         self.pacer = pacer
@@ -55,7 +58,8 @@ class StreamState:
         self.source_error: BaseException | None = None
         self.closed = False  # the ``async with`` block has exited
         self.cancelled = False  # AudioChunkStream.cancel() was called
-        self.synthesis_scope = anyio.CancelScope()
+        # The requests' task group's scope, once the synthesis runs (enter_synthesis).
+        self._synthesis_scope: anyio.CancelScope | None = None
         self.synthesis_finished = anyio.Event()  # every request closed, the text source too
         self.session: StreamingSession | None = None  # a streaming backend's connection
         self.synthesis_run: SynthesisRun | None = None  # what every segment's request shares
@@ -65,6 +69,17 @@ class StreamState:
         # reply stream takes audio without a task in between, and has it ring its own.
         self.wake_consumer: Callable[[], None] = _nobody_waits
         self.reading: Job | None = None  # the job the consumer takes audio from
+
+    def enter_synthesis(self, scope: anyio.CancelScope) -> None:
+        """The synthesis runs in ``scope`` now: cancelling the stream cancels it."""
+        self._synthesis_scope = scope
+        if self.cancelled or self.closed:  # before the synthesis task even started
+            scope.cancel()
+
+    def cancel_synthesis(self) -> None:
+        """Cancel every request and the feeder (or, not started yet, as it starts)."""
+        if self._synthesis_scope is not None and not self.synthesis_finished.is_set():
+            self._synthesis_scope.cancel()
 
     def job_queued(self) -> None:
         """A job was queued: the consumer, if it had none, may take it now."""
@@ -133,11 +148,23 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
         """Like :meth:`cancel`, without waiting for the requests to close."""
         state = self._state
         state.cancelled = True
-        if not state.synthesis_finished.is_set():  # else nothing is left to cancel
-            state.synthesis_scope.cancel()
+        state.cancel_synthesis()
         # The consumer may be waiting on a job that never started (it was waiting for its
         # turn): no synthesis task is left to wake it.
         state.wake_consumer()
+
+    def _close(self) -> None:
+        """The block that opened this stream exits: stop synthesizing, without waiting.
+
+        Unlike :meth:`stop`, the stream does not just end: taking audio from it raises
+        ``anyio.ClosedResourceError``. The task group the synthesis runs in waits for
+        every request to close as it exits.
+        """
+        state = self._state
+        state.closed = True
+        state.cancel_synthesis()
+        state.jobs.close()
+        state.wake_consumer()  # a consumer in another task finds the stream closed
 
     async def __anext__(self) -> AudioChunk:
         # Every __anext__ is a cancellation point; when audio is ready it returns without

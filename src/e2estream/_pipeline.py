@@ -153,12 +153,13 @@ async def stream_reply(
             closing(events),
             publishing(speakers) as withdraw_speakers,
         ):
-            async with (
-                progressive.open_stream(
-                    MailboxItems(segments), playback, counts_delivery=False
-                ) as chunks,
-                anyio.create_task_group() as stages,
-            ):
+            # One task group for the synthesis and the stages: a task group costs every
+            # reply's start-up and holds objects the garbage collector walks.
+            async with anyio.create_task_group() as stages:
+                # Started first, while this reply's speaker log is published.
+                chunks = progressive._start_stream(
+                    stages, MailboxItems(segments), playback, counts_delivery=False
+                )
                 withdraw_speakers()
                 control.chunks = chunks
                 # Each stage sends through its own sender: the stream ends when all close.
@@ -188,12 +189,13 @@ async def stream_reply(
                 finally:
                     control.closed = True
                     # Stop the LLM and the TTS together, so that their cleanups overlap.
-                    # Not when every stage has ended (a reply read to its end): on
+                    # The synthesis is stopped through its own scope; the stages' scope
+                    # only while one of them runs (not for a reply read to its end: on
                     # asyncio a cancel() costs about 11 us, most of it anyio describing
-                    # the task in the cancel message.
+                    # the task in the cancel message).
                     if control.stages_running:
                         stages.cancel_scope.cancel()
-                    chunks.stop()
+                    chunks._close()
 
 
 def _start_stage(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from typing import cast
 
 import anyio
@@ -161,7 +161,43 @@ class ProgressiveSynthesizer:
         counts_delivery: bool,
     ) -> AsyncIterator[AudioChunkStream]:
         # The same as stream(), with the playback model shared with a wrapper that sees
-        # the moment its own consumer receives the audio (stream_reply does).
+        # the moment its own consumer receives the audio.
+        with single_exception_unwrapped():
+            async with anyio.create_task_group() as task_group:
+                chunks = self._start_stream(
+                    task_group, text, playback, counts_delivery=counts_delivery
+                )
+                try:
+                    yield chunks
+                finally:
+                    chunks._close()
+
+    def _start_stream(
+        self,
+        task_group: TaskGroup,
+        text: AsyncIterable[str] | AsyncIterable[Segment] | Iterable[str] | Iterable[Segment],
+        playback: PlaybackClock,
+        *,
+        counts_delivery: bool,
+    ) -> AudioChunkStream:
+        """Start synthesizing ``text`` in a task of ``task_group``; return its audio stream.
+
+        The building block of :meth:`stream` for a caller that already has a task group
+        (``stream_reply`` runs the synthesis among its own stages: a task group fewer
+        per reply). The caller calls ``AudioChunkStream._close()`` when its block exits,
+        before the task group does; the group's exit then waits for every request to
+        close.
+
+        Args:
+            task_group: Where the synthesis runs.
+            text: As for :meth:`stream`.
+            playback: The playback model pacing this stream.
+            counts_delivery: True if taking audio from the stream counts as delivering
+                it to the listener; False for a wrapper that tells ``playback`` itself.
+
+        Raises:
+            TypeError: If ``text`` is not an iterable of text deltas or Segments.
+        """
         source = _as_async_iterable(text)
         pacer = Pacer(
             self.max_ahead, playback, self.audio_format, compute_bound=self._compute_bound
@@ -173,38 +209,32 @@ class ProgressiveSynthesizer:
             pacer,
             counts_delivery=counts_delivery,
         )
-        with single_exception_unwrapped(), closing(state.jobs):
-            async with anyio.create_task_group() as task_group:
-                task_group.start_soon(self._run, source, state)
-                try:
-                    yield AudioChunkStream(state)
-                finally:
-                    state.closed = True
-                    if not state.synthesis_finished.is_set():  # else _run has returned
-                        task_group.cancel_scope.cancel()
+        task_group.start_soon(self._run, source, state)
+        return AudioChunkStream(state)
 
     async def _run(self, source: AsyncIterable[str | Segment], state: StreamState) -> None:
         try:
-            with state.synthesis_scope:
-                # Requests run in a task group of their own, so that cancel() can stop
-                # them all and know when every one of them has closed.
-                async with anyio.create_task_group() as requests:
-                    if self._streaming is not None:
-                        # The connection opens now, while the LLM is still thinking.
-                        state.session = StreamingSession(
-                            self._streaming,
-                            state.audio_format,
-                            self.timeouts,
-                            state.budget,
-                            state.pacer,
-                            state.slots,
-                        )
-                        requests.start_soon(state.session.run)
-                    try:
-                        await self._feed(source, state, requests)
-                    finally:
-                        if state.session is not None:
-                            state.session.finish_input()
+            # Requests run in a task group of their own, so that cancel() can stop them
+            # all (its cancel scope is the stream's synthesis scope) and know when every
+            # one of them has closed.
+            async with anyio.create_task_group() as requests:
+                state.enter_synthesis(requests.cancel_scope)
+                if self._streaming is not None:
+                    # The connection opens now, while the LLM is still thinking.
+                    state.session = StreamingSession(
+                        self._streaming,
+                        state.audio_format,
+                        self.timeouts,
+                        state.budget,
+                        state.pacer,
+                        state.slots,
+                    )
+                    requests.start_soon(state.session.run)
+                try:
+                    await self._feed(source, state, requests)
+                finally:
+                    if state.session is not None:
+                        state.session.finish_input()
         finally:
             state.synthesis_finished.set()
             state.wake_consumer()  # the jobs have ended (or were cancelled)
