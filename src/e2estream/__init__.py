@@ -19,6 +19,7 @@ from ._audio import AudioEncoding as AudioEncoding
 from ._audio import AudioFormat as AudioFormat
 from ._audio import Synthesizer as Synthesizer
 from ._audio import TextTiming as TextTiming
+from ._batching import AudioBatching as AudioBatching
 from ._events import AudioEvent as AudioEvent
 from ._events import DoneEvent as DoneEvent
 from ._events import ErrorEvent as ErrorEvent
@@ -57,6 +58,7 @@ from ._synthesizer import ProgressiveSynthesizer as ProgressiveSynthesizer
 from ._timeouts import SynthesisTimeouts as SynthesisTimeouts
 
 __all__ = [
+    "AudioBatching",
     "AudioChunk",
     "AudioChunkStream",
     "AudioEncoding",

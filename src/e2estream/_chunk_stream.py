@@ -185,6 +185,17 @@ class AudioChunkStream(AsyncIterator[AudioChunk]):
             self._changed = self._changed or anyio.Event()
             await self._changed.wait()
 
+    @property
+    def _largest_piece(self) -> int:
+        # The most audio one taken piece holds (ByteBudget.take coalesces up to it).
+        return self._state.budget.coalesce_limit
+
+    def _release_held(self) -> None:
+        # Audio batching: the listener is running short, deliver what the head job holds.
+        job = self._state.reading
+        if job is not None:
+            job.release_held()
+
     def _take_ready(self) -> tuple[Job, bytes, int] | None:
         """The next piece of audio if one is ready, else None (the producers wake the consumer).
 

@@ -27,6 +27,7 @@ class Job:
         "delivered",
         "done",
         "error",
+        "hold_below",
         "on_change",
         "segment",
         "timings",
@@ -46,6 +47,9 @@ class Job:
         # concern it. Later jobs' audio must not wake the consumer (a wasted task step
         # per chunk of the segment synthesizing ahead).
         self.on_change: Callable[[], None] | None = None
+        # Audio batching (stream_reply's AudioBatching): while the consumer waits, a
+        # chunk wakes it only once this many bytes are queued (0: every chunk does).
+        self.hold_below = 0
 
     @property
     def has_audio(self) -> bool:
@@ -64,8 +68,15 @@ class Job:
         if self._waiter is not None:
             self._waiter.set()
             self._waiter = None
-        if self.on_change is not None:
+        if self.on_change is not None and (self.done or self.buffered >= self.hold_below):
             self.on_change()
+
+    def release_held(self) -> None:
+        """Stop batching this job's audio: wake the consumer for what is queued now."""
+        if self.hold_below:
+            self.hold_below = 0
+            if self.buffered:
+                self.notify()
 
     async def wait_changed(self) -> None:
         if self._waiter is None:
@@ -102,6 +113,9 @@ class ByteBudget:
     async def add(self, job: Job, data: bytes) -> None:
         """Queue ``data`` for ``job``, waiting while the budget does not allow it."""
         while not self.allows(job, len(data)):
+            # The consumer may be letting audio gather (batching): it must take it now,
+            # or the TTS would wait for a consumer that waits for more audio.
+            job.release_held()
             if self._waiter is None:
                 self._waiter = anyio.Event()
             await self._waiter.wait()

@@ -10,6 +10,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from ._batching import AudioBatching
 from ._events import Event, SegmentEvent, TokenEvent
 from ._mailbox import Mailbox, MailboxItems, MailboxSender
 from ._merge import DEFAULT_MAX_BUFFER
@@ -38,6 +39,9 @@ MAX_PENDING_SEGMENTS = 1024
 #: Default look-ahead of synthesis over playback, seconds (see ``benchmarks/interrupt.py``).
 DEFAULT_MAX_AHEAD = 3.0
 
+#: Default audio batching (frozen, so one instance serves every reply).
+DEFAULT_AUDIO_BATCHING = AudioBatching()
+
 
 @async_context
 async def stream_reply(
@@ -52,6 +56,7 @@ async def stream_reply(
     idle_flush: float | None = None,
     max_ahead: float | None = DEFAULT_MAX_AHEAD,
     timeouts: SynthesisTimeouts | None = None,
+    audio_batching: AudioBatching | None = DEFAULT_AUDIO_BATCHING,
 ) -> AsyncIterator[ReplyStream]:
     """Stream an LLM reply as one ordered stream of token and audio events.
 
@@ -93,6 +98,13 @@ async def stream_reply(
             stalls (:class:`~e2estream.SynthesisTimeouts`: 20 s and 10 s by default). A
             segment past one becomes an :class:`~e2estream.ErrorEvent` carrying a
             :class:`~e2estream.SynthesisTimeout`, and the reply goes on.
+        audio_batching: While the listener has audio to spare (``min_ahead``, 1 s by
+            default), the segment being heard is delivered in events of about
+            ``seconds`` (0.5 s) instead of chunk by chunk: fewer wake-ups of your task
+            and fewer messages on your transport. The first audio and any audio after a
+            stall still go out chunk by chunk, and held audio is released before the
+            player could run dry (:class:`~e2estream.AudioBatching`). None delivers
+            every chunk as the TTS produces it.
 
     A backend may have an optional ``prewarm()`` method (async, or returning None): it
     runs in its own task as the reply starts, while the LLM is still thinking, to open
@@ -127,6 +139,10 @@ async def stream_reply(
     if segmenter is None:
         segmenter = IncrementalSegmenter(language or "en")
     check_segmenter(segmenter)
+    if audio_batching is not None and not isinstance(audio_batching, AudioBatching):
+        raise TypeError(
+            f"audio_batching must be an AudioBatching or None, not {type(audio_batching).__name__}"
+        )
     progressive = ProgressiveSynthesizer(
         synthesizer,
         max_concurrency=max_concurrency,
@@ -174,7 +190,9 @@ async def stream_reply(
                     events.sender(),
                     control,
                 )
-                _start_stage(stages, control, watch_stalls, playback, events.sender(), control)
+                margin = 0.0 if audio_batching is None else audio_batching.release_margin
+                stall_events = events.sender()
+                _start_stage(stages, control, watch_stalls, playback, stall_events, control, margin)
                 if has_prewarm(synthesizer):
                     # Beside the LLM, never before it: tokens do not wait for it.
                     name = type(synthesizer).__name__
@@ -183,7 +201,7 @@ async def stream_reply(
                     # The consumer takes the audio from ``chunks`` itself (no task between).
                     audio_format = progressive.audio_format
                     reply_events = ReplyEvents(
-                        events, chunks, audio_format, speakers, control.audio_ended
+                        events, chunks, audio_format, speakers, control.audio_ended, audio_batching
                     )
                     yield ReplyStream(reply_events, audio_format, control, playback)
                 finally:

@@ -334,6 +334,9 @@ class ReplyStream(AsyncIterator[Event]):
                 entry.duration += duration
                 self._timeline_end += duration
                 self._playback.on_delivered(duration, now)
+                if self._events.batching:
+                    playback = self._playback
+                    self._events.audio_delivered(playback.delivered - playback.position(now))
             entry.timings.extend(event.timings)
         elif isinstance(event, SegmentEvent):
             self._segments += 1

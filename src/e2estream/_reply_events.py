@@ -18,6 +18,7 @@ from collections.abc import Callable
 import anyio
 
 from ._audio import AudioFormat
+from ._batching import AudioBatching
 from ._chunk_stream import AudioChunkStream
 from ._events import AudioEvent, ErrorEvent, Event, SegmentDoneEvent
 from ._jobs import Job
@@ -38,6 +39,7 @@ class ReplyEvents:
         speakers: Which backend spoke each segment (for :class:`SegmentDoneEvent`).
         audio_ended: Called once when the audio has ended, with the exception that
             ended it (the text source's) or None.
+        batching: When to join audio chunks into larger events (None: never).
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class ReplyEvents:
         audio_format: AudioFormat,
         speakers: SpeakerLog,
         audio_ended: Callable[[BaseException | None], None],
+        batching: AudioBatching | None = None,
     ) -> None:
         self._queued = queued
         self._chunks = chunks
@@ -58,6 +61,32 @@ class ReplyEvents:
         self._format = audio_format
         self._rate = self._format.bytes_per_second  # None for compressed audio
         chunks._wake_with(queued.wake)
+        # Audio batching, in bytes of this format (0: off; compressed audio has no
+        # duration to batch by). At most one taken piece, so that one wake-up is one event.
+        self._batch_bytes = 0
+        self._batch_from = 0.0  # seconds the listener must have queued
+        if batching is not None and self._rate is not None:
+            frame = audio_format.frame_size or 1
+            wanted = int(batching.seconds * self._rate) // frame * frame
+            self._batch_bytes = max(frame, min(wanted, chunks._largest_piece))
+            self._batch_from = batching.min_ahead
+        self._head: Job | None = None  # the job whose audio was taken last
+
+    @property
+    def batching(self) -> bool:
+        """True if audio may be joined into larger events (see :meth:`audio_delivered`)."""
+        return self._batch_bytes > 0
+
+    def audio_delivered(self, ahead: float) -> None:
+        """Audio was delivered; the listener now has ``ahead`` seconds queued.
+
+        With that much to spare, the head segment's next audio wakes the consumer only
+        once a batch of it has gathered (the stall watcher releases it sooner if the
+        listener runs short); otherwise every chunk does.
+        """
+        job = self._head
+        if job is not None:
+            job.hold_below = self._batch_bytes if ahead >= self._batch_from else 0
 
     def take_ready(self) -> Event | None:
         """The next event if one is ready, else None (then await :meth:`next_wake`).
@@ -98,6 +127,7 @@ class ReplyEvents:
     def _event_of(self, job: Job, data: bytes, offset: int) -> Event:
         segment = job.segment
         if data:
+            self._head = job
             return AudioEvent(
                 segment.index,
                 data,
@@ -107,6 +137,7 @@ class ReplyEvents:
                 job.take_timings(),
             )
         # The segment's end.
+        self._head = None
         self._reply_bytes += offset
         done = SegmentDoneEvent(
             segment.index,
