@@ -41,7 +41,9 @@ class AudioBatching:
         seconds: The audio an event collects before it goes out.
         min_ahead: Seconds of audio the listener must have queued for batching to
             apply. Held audio goes out at the latest when the player is down to half of
-            this.
+            this: the default, 2 s, leaves a second for an event loop so loaded that
+            the host's task runs late (``benchmarks/load.py`` saw loop lags of half a
+            second at 1000 sessions).
 
     Raises:
         ValueError: If a value is not a positive, finite number of seconds, or
@@ -50,7 +52,7 @@ class AudioBatching:
     """
 
     seconds: float = 0.5
-    min_ahead: float = 1.0
+    min_ahead: float = 2.0
 
     def __post_init__(self) -> None:
         check_seconds("AudioBatching.seconds", self.seconds)

@@ -98,7 +98,7 @@ async def stream_reply(
             stalls (:class:`~e2estream.SynthesisTimeouts`: 20 s and 10 s by default). A
             segment past one becomes an :class:`~e2estream.ErrorEvent` carrying a
             :class:`~e2estream.SynthesisTimeout`, and the reply goes on.
-        audio_batching: While the listener has audio to spare (``min_ahead``, 1 s by
+        audio_batching: While the listener has audio to spare (``min_ahead``, 2 s by
             default), the segment being heard is delivered in events of about
             ``seconds`` (0.5 s) instead of chunk by chunk: fewer wake-ups of your task
             and fewer messages on your transport. The first audio and any audio after a
