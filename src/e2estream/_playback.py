@@ -91,6 +91,10 @@ class PlaybackClock:
             position = self._anchor_pos + (now - self._anchor_time)
         return min(position, self.delivered)
 
+    def queued(self, now: float) -> float:
+        """Seconds of delivered audio the player has not played yet at clock time ``now``."""
+        return self.delivered - self.position(now)
+
     async def wait_changed(self, at_most: float) -> None:
         """Wait until audio is delivered or a position is reported, at most ``at_most`` s."""
         if self._changed is None:

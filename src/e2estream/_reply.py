@@ -335,8 +335,7 @@ class ReplyStream(AsyncIterator[Event]):
                 self._timeline_end += duration
                 self._playback.on_delivered(duration, now)
                 if self._events.batching:
-                    playback = self._playback
-                    self._events.audio_delivered(playback.delivered - playback.position(now))
+                    self._events.audio_delivered(self._playback.queued(now))
             entry.timings.extend(event.timings)
         elif isinstance(event, SegmentEvent):
             self._segments += 1

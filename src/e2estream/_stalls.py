@@ -48,7 +48,7 @@ async def watch_stalls(
             if playback.first_delivery is None:
                 await playback.wait_changed(math.inf)  # no audio yet: nothing to play
                 continue
-            left = playback.delivered - playback.position(anyio.current_time())
+            left = playback.queued(anyio.current_time())
             if left > release_margin + _RESOLUTION:
                 # Until then, or until a report or a delivery to a player that had run
                 # dry changes the plan (those wake wait_changed).
