@@ -274,4 +274,5 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/piper_latency.py")
     session.run("python", "benchmarks/reply_startup.py")
     session.run("python", "benchmarks/load.py")
+    session.run("python", "benchmarks/load_batching.py")
     session.run("python", "benchmarks/scaling.py")
