@@ -37,6 +37,16 @@ def machine_line() -> str:
     )
 
 
+def command_line(script: str) -> str:
+    """The command that reproduces this run, as its section should quote it.
+
+    ``script`` is the path from the project root (``benchmarks/load.py``); the arguments
+    are this process's own, less ``--no-write`` (which changes where figures go, not
+    what they are).
+    """
+    return " ".join(["python", script, *(a for a in sys.argv[1:] if a != "--no-write")])
+
+
 def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     """Render a GitHub-flavoured markdown table."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]

@@ -50,7 +50,7 @@ import anyio
 import trio.testing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine_line, markdown_table, write_section
+from _report import command_line, machine_line, markdown_table, write_section
 from e2estream import AudioEvent, DoneEvent, IncrementalSegmenter, stream_reply
 from e2estream.testing import FakeSynthesizer, scripted_tokens
 from latency import make_reply
@@ -436,9 +436,7 @@ def main() -> None:
         f"{backend}: {floor_best.get(backend, 0) or 'none of those measured'}"
         for backend in args.backends.split(",")
     )
-    command = " ".join(
-        ["python", "benchmarks/load.py", *(a for a in sys.argv[1:] if a != "--no-write")]
-    )
+    command = command_line("benchmarks/load.py")
     # A host's GC tuning is a section of its own: the main table stays Python's default.
     section, title = "load", "Load: concurrent sessions in one process"
     if args.gc_threshold:

@@ -23,15 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load
-from _report import machine_line, markdown_table, write_section
+from _report import command_line, machine_line, markdown_table, write_section
 from e2estream import AudioBatching, stream_reply
+from latency import make_reply
 
 VARIANTS = {"on": AudioBatching(), "off": None}
 
 
 def child(variant: str, backend: str, sessions: int, tokens: int) -> None:
     load.stream_reply = functools.partial(stream_reply, audio_batching=VARIANTS[variant])
-    text = load.make_reply(tokens)
+    text = make_reply(tokens)
     result = load.run_on(backend, load.run_sessions, "library", sessions, text)
     bound = load.lower_bound_ttfa(text)
     stalls = [stall for stall in result.stalls if stall > 0]
@@ -112,9 +113,7 @@ def main() -> None:
         "events per session",
         "worst loop lag (ms)",
     ]
-    command = " ".join(
-        ["python", "benchmarks/load_batching.py", *(a for a in sys.argv[1:] if a != "--no-write")]
-    )
+    command = command_line("benchmarks/load_batching.py")
     body = (
         "## Load: audio batching on and off, side by side\n\n"
         f"`{command}`; {machine_line()}.\n\n"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _report import machine_line, markdown_table, write_section  # noqa: E402
+from _report import command_line, machine_line, markdown_table, write_section  # noqa: E402
 from latency import make_reply  # noqa: E402
 from load import P99_TARGET, START_SPREAD, lower_bound_ttfa, percentile  # noqa: E402
 
@@ -154,9 +154,7 @@ def main() -> None:
         f"{workers} worker{'s' if workers > 1 else ''}: {held.get(workers) or 'none measured'}"
         for workers in (1, 2)
     )
-    command = " ".join(
-        ["python", "benchmarks/scaling.py", *(a for a in sys.argv[1:] if a != "--no-write")]
-    )
+    command = command_line("benchmarks/scaling.py")
     body = (
         "## Scaling: worker processes (uvicorn --workers)\n\n"
         f"`{command}`; {machine_line()}; load average {load_before:.1f} "
